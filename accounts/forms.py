@@ -1,0 +1,43 @@
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from accounts.models import Role
+
+
+class RegisterForm(FlaskForm):
+    display_name = StringField("Display name", validators=[DataRequired(), Length(max=40)],
+                               description="Shown publicly on leaderboards and teams. Not your real name, if you prefer.")
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)],
+                       description="Private: never shown to anyone else.")
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=128)],
+                             description="At least 10 characters.")
+    confirm = PasswordField("Repeat password",
+                            validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")])
+
+
+class LoginForm(FlaskForm):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
+    password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
+    next = HiddenField()
+
+
+class TeamForm(FlaskForm):
+    name = StringField("Team name", validators=[DataRequired(), Length(min=2, max=60)])
+
+
+class JoinTeamForm(FlaskForm):
+    code = StringField("Join code", validators=[DataRequired(), Length(max=16)],
+                       description="Ask your team captain or teacher for the 8-character code.")
+
+
+class CaptainForm(FlaskForm):
+    new_captain_id = SelectField("New captain", coerce=int)
+
+
+class RoleForm(FlaskForm):
+    role = SelectField("Role", choices=[(r.value, r.value) for r in Role])
+
+
+class EmptyForm(FlaskForm):
+    """A form with only the CSRF token, for one-button actions (log out, leave, claim)."""

@@ -1,0 +1,108 @@
+"""FixQuest application factory: `flask --app app run`."""
+from __future__ import annotations
+
+import logging
+import os
+
+import redis
+from flask import Flask
+
+import config as settings
+from extensions import csrf, db, login_manager, migrate
+
+MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=True)
+    app.config.update(settings.from_environment(app.instance_path))
+    app.config.update(config or {})
+    settings.check_production(app.config)
+    os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(level=logging.INFO)
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
+
+    register_extensions(app)
+    register_blueprints(app)
+    register_error_handlers(app)
+    register_commands(app)
+    if app.config["AUTO_MIGRATE"]:
+        upgrade_database(app)
+    return app
+
+
+def register_extensions(app: Flask) -> None:
+    from scoring import projection
+    from scoring.leaderboards import RedisLeaderboard, SqlLeaderboard
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS_DIR)
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "accounts.login"
+    login_manager.login_message = "Please log in to do that."
+    login_manager.login_message_category = "info"
+
+    from accounts.models import User
+
+    @login_manager.user_loader
+    def load_user(user_id: str):
+        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+
+    sql_board = SqlLeaderboard(lambda: db.engine)
+    client = None
+    if app.config["REDIS_URL"]:
+        client = redis.Redis.from_url(app.config["REDIS_URL"], decode_responses=True,
+                                      socket_timeout=2, socket_connect_timeout=2)
+    app.extensions["fixquest.redis"] = client
+    app.extensions["fixquest.leaderboard"] = (
+        RedisLeaderboard(client, sql_board) if client is not None else sql_board)
+    projection.install()
+
+
+def register_blueprints(app: Flask) -> None:
+    from accounts.views import bp as accounts_bp
+    from api import bp as api_bp
+    from challenges.views import bp as challenges_bp
+    from scoring.views import bp as scoring_bp
+    from web import bp as web_bp
+
+    csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
+    for blueprint in (web_bp, accounts_bp, challenges_bp, scoring_bp, api_bp):
+        app.register_blueprint(blueprint)
+
+
+def register_error_handlers(app: Flask) -> None:
+    from web import register_error_pages, register_template_helpers
+
+    register_error_pages(app)
+    register_template_helpers(app)
+
+
+def register_commands(app: Flask) -> None:
+    from accounts.commands import users_cli
+    from demo import demo_command
+    from scoring.commands import scoring_cli
+
+    app.cli.add_command(users_cli)
+    app.cli.add_command(scoring_cli)
+    app.cli.add_command(demo_command)
+
+
+def upgrade_database(app: Flask) -> None:
+    """Bring the schema to the newest migration. On PostgreSQL an advisory lock makes
+    several gunicorn workers starting at once take turns."""
+    from flask_migrate import upgrade
+    from sqlalchemy import text
+
+    with app.app_context():
+        if db.engine.dialect.name == "postgresql":
+            with db.engine.connect() as lock:
+                lock.execute(text("SELECT pg_advisory_lock(7140031)"))
+                try:
+                    upgrade(directory=MIGRATIONS_DIR)
+                finally:
+                    lock.execute(text("SELECT pg_advisory_unlock(7140031)"))
+                    lock.commit()
+        else:
+            upgrade(directory=MIGRATIONS_DIR)

@@ -1,0 +1,1 @@
+"""Problems, their public history, quests, claims and reviews."""

@@ -1,0 +1,159 @@
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from accounts.models import Team, User
+from extensions import db
+from timeutil import UTCDateTime, utcnow
+
+
+class ProblemStatus(str, enum.Enum):
+    open = "open"
+    confirmed = "confirmed"
+    in_progress = "in_progress"
+    fixed = "fixed"
+    closed = "closed"
+
+
+class Difficulty(str, enum.Enum):
+    easy = "easy"
+    medium = "medium"
+    hard = "hard"
+
+
+class QuestMode(str, enum.Enum):
+    solo = "solo"
+    team = "team"
+
+
+class ClaimStatus(str, enum.Enum):
+    taken = "taken"
+    submitted = "submitted"
+    approved = "approved"
+    rejected = "rejected"
+
+
+# A person or team holds at most one claim on a quest that is still live (taken or
+# submitted) or already approved: the database enforces it, so two racing requests
+# cannot both claim.
+LIVE_CLAIM_STATES = ("taken", "submitted", "approved")
+
+
+class Problem(db.Model):
+    __tablename__ = "problems"
+    __table_args__ = (
+        CheckConstraint("lat >= -90 AND lat <= 90", name="lat_range"),
+        CheckConstraint("lon >= -180 AND lon <= 180", name="lon_range"),
+        Index("ix_problems_status_created", "status", "created_at"),
+        Index("ix_problems_category_created", "category", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    title: Mapped[str] = mapped_column(String(120))
+    description: Mapped[str] = mapped_column(Text)
+    category: Mapped[str] = mapped_column(String(40))
+    status: Mapped[str] = mapped_column(String(20), default=ProblemStatus.open.value)
+    lat: Mapped[float] = mapped_column(Float)
+    lon: Mapped[float] = mapped_column(Float)
+    address: Mapped[str | None] = mapped_column(String(200))
+    reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    reporter: Mapped[User] = relationship()
+    updates: Mapped[list[ProblemUpdate]] = relationship(
+        back_populates="problem", order_by="ProblemUpdate.id"
+    )
+
+
+class ProblemUpdate(db.Model):
+    """A dated, public entry in a problem's history."""
+
+    __tablename__ = "problem_updates"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)
+    author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(20))  # reported, status
+    old_status: Mapped[str | None] = mapped_column(String(20))
+    new_status: Mapped[str | None] = mapped_column(String(20))
+    body: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    problem: Mapped[Problem] = relationship(back_populates="updates")
+    author: Mapped[User] = relationship()
+
+
+class Quest(db.Model):
+    __tablename__ = "quests"
+    __table_args__ = (
+        CheckConstraint("points >= 1 AND points <= 1000", name="points_range"),
+        CheckConstraint("ends_at IS NULL OR starts_at IS NULL OR ends_at > starts_at", name="window_order"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("problems.id"), index=True)
+    title: Mapped[str] = mapped_column(String(120))
+    brief: Mapped[str] = mapped_column(Text)
+    points: Mapped[int] = mapped_column(Integer)
+    difficulty: Mapped[str] = mapped_column(String(10), default=Difficulty.easy.value)
+    starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    mode: Mapped[str] = mapped_column(String(10), default=QuestMode.solo.value)
+    evidence_wanted: Mapped[str] = mapped_column(String(500))
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    problem: Mapped[Problem | None] = relationship()
+    created_by: Mapped[User] = relationship()
+
+
+class Claim(db.Model):
+    __tablename__ = "claims"
+    __table_args__ = (
+        # One live claim per person (solo) and per team on a quest: a partial unique index
+        # works on both SQLite and PostgreSQL.
+        Index("uq_claims_live_solo", "quest_id", "user_id", unique=True,
+              sqlite_where=db.text("team_id IS NULL AND status IN ('taken','submitted','approved')"),
+              postgresql_where=db.text("team_id IS NULL AND status IN ('taken','submitted','approved')")),
+        Index("uq_claims_live_team", "quest_id", "team_id", unique=True,
+              sqlite_where=db.text("team_id IS NOT NULL AND status IN ('taken','submitted','approved')"),
+              postgresql_where=db.text("team_id IS NOT NULL AND status IN ('taken','submitted','approved')")),
+        Index("ix_claims_status_submitted", "status", "submitted_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quest_id: Mapped[int] = mapped_column(ForeignKey("quests.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
+    status: Mapped[str] = mapped_column(String(20), default=ClaimStatus.taken.value)
+    evidence: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    quest: Mapped[Quest] = relationship()
+    user: Mapped[User] = relationship()
+    team: Mapped[Team | None] = relationship()
+    reviews: Mapped[list[Review]] = relationship(back_populates="claim", order_by="Review.id")
+
+
+class Review(db.Model):
+    """One reviewer's decision on a claim. Each reviewer decides a claim once."""
+
+    __tablename__ = "reviews"
+    __table_args__ = (UniqueConstraint("claim_id", "reviewer_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    reviewer_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    decision: Mapped[str] = mapped_column(String(10))  # approve, reject
+    reason: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    claim: Mapped[Claim] = relationship(back_populates="reviews")
+    reviewer: Mapped[User] = relationship()

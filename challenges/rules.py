@@ -1,0 +1,76 @@
+"""Pure validation rules for problems and quests. Each returns {field: [messages]}."""
+from __future__ import annotations
+
+import math
+from datetime import datetime
+
+from challenges.models import Difficulty, QuestMode
+
+TITLE_MAX = 120
+DESCRIPTION_MAX = 5000
+ADDRESS_MAX = 200
+BRIEF_MAX = 5000
+EVIDENCE_WANTED_MAX = 500
+EVIDENCE_MAX = 5000
+REASON_MAX = 1000
+POINTS_MIN, POINTS_MAX = 1, 1000
+
+
+def _text(fields: dict, name: str, value: str | None, *, required: bool, maximum: int,
+          minimum: int = 1) -> None:
+    value = (value or "").strip()
+    if not value:
+        if required:
+            fields.setdefault(name, []).append("This field is required.")
+        return
+    if len(value) < minimum:
+        fields.setdefault(name, []).append(f"Write at least {minimum} characters.")
+    if len(value) > maximum:
+        fields.setdefault(name, []).append(f"Keep this to {maximum} characters or fewer.")
+
+
+def coordinate_problems(lat, lon) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    for name, value, limit in (("lat", lat, 90), ("lon", lon, 180)):
+        if value is None:
+            fields[name] = ["This field is required."]
+        elif not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
+            fields[name] = ["Enter a number."]
+        elif not -limit <= value <= limit:
+            label = "Latitude" if name == "lat" else "Longitude"
+            fields[name] = [f"{label} must be between -{limit} and {limit}."]
+    return fields
+
+
+def problem_problems(*, title, description, category, lat, lon, address,
+                     categories) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    _text(fields, "title", title, required=True, minimum=3, maximum=TITLE_MAX)
+    _text(fields, "description", description, required=True, maximum=DESCRIPTION_MAX)
+    _text(fields, "address", address, required=False, maximum=ADDRESS_MAX)
+    if category not in categories:
+        fields["category"] = [f"Choose one of: {', '.join(categories)}."]
+    fields.update(coordinate_problems(lat, lon))
+    return fields
+
+
+def quest_problems(*, title, brief, points, difficulty, mode, evidence_wanted,
+                   starts_at: datetime | None, ends_at: datetime | None,
+                   now: datetime) -> dict[str, list[str]]:
+    fields: dict[str, list[str]] = {}
+    _text(fields, "title", title, required=True, minimum=3, maximum=TITLE_MAX)
+    _text(fields, "brief", brief, required=True, maximum=BRIEF_MAX)
+    _text(fields, "evidence_wanted", evidence_wanted, required=True, maximum=EVIDENCE_WANTED_MAX)
+    if not isinstance(points, int) or isinstance(points, bool):
+        fields["points"] = ["Enter a whole number of points."]
+    elif not POINTS_MIN <= points <= POINTS_MAX:
+        fields["points"] = [f"Points must be between {POINTS_MIN} and {POINTS_MAX}."]
+    if difficulty not in {d.value for d in Difficulty}:
+        fields["difficulty"] = ["Choose easy, medium or hard."]
+    if mode not in {m.value for m in QuestMode}:
+        fields["mode"] = ["Choose solo or team."]
+    if ends_at is not None and ends_at <= now:
+        fields["ends_at"] = ["The end time must be in the future."]
+    elif ends_at is not None and starts_at is not None and ends_at <= starts_at:
+        fields["ends_at"] = ["The end time must be after the start time."]
+    return fields

@@ -1,0 +1,318 @@
+"""The quest loop: report, make a quest, claim, submit evidence, review.
+
+Functions take the session and the acting user explicitly, raise DomainError subclasses,
+flush, and leave committing to the caller (a view, an API route or a CLI command).
+"""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import Select, or_, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload
+
+from accounts.models import User
+from accounts.services import is_member, team_ids_of
+from challenges import rules
+from challenges.models import (LIVE_CLAIM_STATES, Claim, ClaimStatus, Problem, ProblemStatus,
+                               ProblemUpdate, Quest, QuestMode, Review)
+from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from scoring import ledger
+from timeutil import as_utc, utcnow
+
+
+class QuestClosed(Conflict):
+    code = "quest_closed"
+
+    def __init__(self, quest_id: int, ends_at: datetime):
+        super().__init__("This quest has ended; it can no longer be claimed or submitted.")
+        self.quest_id = quest_id
+        self.ends_at = ends_at
+
+
+class QuestNotStarted(Conflict):
+    code = "quest_not_started"
+
+    def __init__(self, quest_id: int, starts_at: datetime):
+        super().__init__(f"This quest opens at {starts_at:%d %b %Y %H:%M} UTC.")
+        self.quest_id = quest_id
+        self.starts_at = starts_at
+
+
+class AlreadyClaimed(Conflict):
+    code = "already_claimed"
+
+    def __init__(self, quest_id: int, team_id: int | None):
+        who = "Your team already has" if team_id else "You already have"
+        super().__init__(f"{who} a claim on this quest that is open or approved.")
+        self.quest_id = quest_id
+        self.team_id = team_id
+
+
+class ClaimNotInState(Conflict):
+    code = "claim_state"
+
+    def __init__(self, claim_id: int, status: str, wanted: str):
+        super().__init__(f"This claim is {status}; it needs to be {wanted} for that.")
+        self.claim_id = claim_id
+        self.status = status
+        self.wanted = wanted
+
+
+class WrongQuestMode(DomainError):
+    status = 422
+    code = "wrong_quest_mode"
+
+    def __init__(self, quest_id: int, mode: str):
+        message = ("This is a team quest: choose one of your teams." if mode == QuestMode.team.value
+                   else "This is a solo quest: claim it for yourself, not a team.")
+        super().__init__(message, fields={"team_id": [message]})
+        self.quest_id = quest_id
+        self.mode = mode
+
+
+# --- problems ------------------------------------------------------------------------------
+
+def report_problem(session: Session, *, actor: User, title: str, description: str,
+                   category: str, lat: float, lon: float, address: str | None,
+                   categories: Sequence[str], now: datetime | None = None) -> Problem:
+    fields = rules.problem_problems(title=title, description=description, category=category,
+                                    lat=lat, lon=lon, address=address, categories=categories)
+    if fields:
+        raise ValidationFailed(fields)
+    now = now or utcnow()
+    problem = Problem(title=title.strip(), description=description.strip(), category=category,
+                      lat=float(lat), lon=float(lon), address=(address or "").strip() or None,
+                      reporter_id=actor.id, status=ProblemStatus.open.value,
+                      created_at=now, updated_at=now)
+    session.add(problem)
+    session.flush()
+    session.add(ProblemUpdate(problem_id=problem.id, author_id=actor.id, kind="reported",
+                              new_status=problem.status, created_at=now))
+    session.flush()
+    return problem
+
+
+def get_problem(session: Session, problem_id: int) -> Problem:
+    problem = session.get(Problem, problem_id)
+    if problem is None:
+        raise NotFound("problem", problem_id)
+    return problem
+
+
+def problems_select(*, category: str | None = None, status: str | None = None) -> Select:
+    """Newest first, optionally filtered; for pagination by the caller."""
+    stmt = select(Problem).order_by(Problem.created_at.desc(), Problem.id.desc())
+    if category:
+        stmt = stmt.where(Problem.category == category)
+    if status:
+        stmt = stmt.where(Problem.status == status)
+    return stmt
+
+
+def change_status(session: Session, *, actor: User, problem: Problem, status: str,
+                  note: str | None = None, now: datetime | None = None) -> ProblemUpdate:
+    if not actor.is_organiser:
+        raise Forbidden("change a problem's status", "only organisers do that.")
+    if status not in {s.value for s in ProblemStatus}:
+        raise ValidationFailed({"status": [f"Choose one of: {', '.join(s.value for s in ProblemStatus)}."]})
+    if status == problem.status:
+        raise ValidationFailed({"status": [f"The problem is already {status.replace('_', ' ')}."]})
+    if note and len(note) > rules.REASON_MAX:
+        raise ValidationFailed({"note": [f"Keep this to {rules.REASON_MAX} characters or fewer."]})
+    now = now or utcnow()
+    entry = ProblemUpdate(problem_id=problem.id, author_id=actor.id, kind="status",
+                          old_status=problem.status, new_status=status,
+                          body=(note or "").strip() or None, created_at=now)
+    problem.status = status
+    problem.updated_at = now
+    session.add(entry)
+    session.flush()
+    return entry
+
+
+# --- quests --------------------------------------------------------------------------------
+
+def create_quest(session: Session, *, actor: User, title: str, brief: str, points: int,
+                 difficulty: str, mode: str, evidence_wanted: str,
+                 starts_at: datetime | None = None, ends_at: datetime | None = None,
+                 problem_id: int | None = None, now: datetime | None = None) -> Quest:
+    if not actor.is_organiser:
+        raise Forbidden("create quests", "only organisers make quests.")
+    now = now or utcnow()
+    starts_at, ends_at = as_utc(starts_at), as_utc(ends_at)
+    fields = rules.quest_problems(title=title, brief=brief, points=points, difficulty=difficulty,
+                                  mode=mode, evidence_wanted=evidence_wanted,
+                                  starts_at=starts_at, ends_at=ends_at, now=now)
+    if problem_id is not None and session.get(Problem, problem_id) is None:
+        fields["problem_id"] = [f"There is no problem #{problem_id}."]
+    if fields:
+        raise ValidationFailed(fields)
+    quest = Quest(title=title.strip(), brief=brief.strip(), points=points, difficulty=difficulty,
+                  mode=mode, evidence_wanted=evidence_wanted.strip(), starts_at=starts_at,
+                  ends_at=ends_at, problem_id=problem_id, created_by_id=actor.id, created_at=now)
+    session.add(quest)
+    session.flush()
+    return quest
+
+
+def get_quest(session: Session, quest_id: int) -> Quest:
+    quest = session.get(Quest, quest_id)
+    if quest is None:
+        raise NotFound("quest", quest_id)
+    return quest
+
+
+def open_quests_select(now: datetime | None = None) -> Select:
+    """Quests still open, soonest-closing first; quests with no end time last."""
+    now = now or utcnow()
+    return (select(Quest).where(or_(Quest.ends_at.is_(None), Quest.ends_at > now))
+            .order_by(Quest.ends_at.is_(None), Quest.ends_at, Quest.id.desc()))
+
+
+def _check_window(quest: Quest, now: datetime) -> None:
+    if quest.ends_at is not None and now >= quest.ends_at:
+        raise QuestClosed(quest.id, quest.ends_at)
+    if quest.starts_at is not None and now < quest.starts_at:
+        raise QuestNotStarted(quest.id, quest.starts_at)
+
+
+# --- claims --------------------------------------------------------------------------------
+
+def _live_claim_exists(session: Session, quest_id: int, *, user_id: int, team_id: int | None) -> bool:
+    stmt = select(Claim.id).where(Claim.quest_id == quest_id, Claim.status.in_(LIVE_CLAIM_STATES))
+    stmt = stmt.where(Claim.team_id == team_id) if team_id else stmt.where(
+        Claim.user_id == user_id, Claim.team_id.is_(None))
+    return session.scalar(stmt) is not None
+
+
+def claim_quest(session: Session, *, actor: User, quest: Quest, team_id: int | None = None,
+                now: datetime | None = None) -> Claim:
+    """Take a quest alone (solo quests) or for one of the actor's teams (team quests).
+
+    The partial unique indexes on claims are the real guard against two racing claims; the
+    check before the insert only gives the usual case a friendly answer. If the index
+    fires, the transaction is rolled back (it cannot continue) and AlreadyClaimed raised.
+    """
+    now = now or utcnow()
+    _check_window(quest, now)
+    if (quest.mode == QuestMode.team.value) != (team_id is not None):
+        raise WrongQuestMode(quest.id, quest.mode)
+    if team_id is not None and not is_member(session, user_id=actor.id, team_id=team_id):
+        raise Forbidden("claim for that team", "you are not a member of it.")
+    if _live_claim_exists(session, quest.id, user_id=actor.id, team_id=team_id):
+        raise AlreadyClaimed(quest.id, team_id)
+    claim = Claim(quest_id=quest.id, user_id=actor.id, team_id=team_id,
+                  status=ClaimStatus.taken.value, created_at=now)
+    session.add(claim)
+    try:
+        session.flush()
+    except IntegrityError:
+        session.rollback()
+        raise AlreadyClaimed(quest.id, team_id) from None
+    return claim
+
+
+def get_claim(session: Session, claim_id: int) -> Claim:
+    claim = session.get(Claim, claim_id)
+    if claim is None:
+        raise NotFound("claim", claim_id)
+    return claim
+
+
+def can_act_for_claim(session: Session, user: User, claim: Claim) -> bool:
+    """The claimant, or any member of the team it was made for."""
+    if claim.user_id == user.id:
+        return True
+    return claim.team_id is not None and is_member(session, user_id=user.id, team_id=claim.team_id)
+
+
+def can_view_claim(session: Session, user: User, claim: Claim) -> bool:
+    return user.is_organiser or can_act_for_claim(session, user, claim)
+
+
+def _transition(session: Session, claim: Claim, *, wanted: ClaimStatus, to: ClaimStatus,
+                **values) -> None:
+    """Move a claim from `wanted` to `to` atomically (compare-and-set in one UPDATE)."""
+    result = session.execute(
+        update(Claim).where(Claim.id == claim.id, Claim.status == wanted.value)
+        .values(status=to.value, **values).execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        session.refresh(claim)
+        raise ClaimNotInState(claim.id, claim.status, wanted.value)
+    session.refresh(claim)
+
+
+def submit_evidence(session: Session, *, actor: User, claim: Claim, evidence: str,
+                    now: datetime | None = None) -> Claim:
+    if not can_act_for_claim(session, actor, claim):
+        raise Forbidden("submit evidence for this claim", "it is not yours or your team's.")
+    evidence = (evidence or "").strip()
+    if not evidence:
+        raise ValidationFailed({"evidence": ["Describe what you did, so a reviewer can check it."]})
+    if len(evidence) > rules.EVIDENCE_MAX:
+        raise ValidationFailed({"evidence": [f"Keep this to {rules.EVIDENCE_MAX} characters or fewer."]})
+    now = now or utcnow()
+    quest = claim.quest
+    if quest.ends_at is not None and now >= quest.ends_at:
+        raise QuestClosed(quest.id, quest.ends_at)
+    _transition(session, claim, wanted=ClaimStatus.taken, to=ClaimStatus.submitted,
+                evidence=evidence, submitted_at=now)
+    return claim
+
+
+def may_review(session: Session, reviewer: User, claim: Claim) -> bool:
+    return reviewer.is_organiser and not can_act_for_claim(session, reviewer, claim)
+
+
+def review_claim(session: Session, *, actor: User, claim: Claim, decision: str,
+                 reason: str | None = None, now: datetime | None = None) -> Claim:
+    """Approve or reject a submitted claim. Approval pays the quest's points exactly once:
+    the claim moves out of `submitted` in one conditional UPDATE, and the ledger's unique
+    idempotency key backs that up."""
+    if not actor.is_organiser:
+        raise Forbidden("review claims", "only organisers review claims.")
+    if can_act_for_claim(session, actor, claim):
+        raise Forbidden("review this claim", "nobody reviews their own or their team's work.")
+    reason = (reason or "").strip()
+    if decision not in ("approve", "reject"):
+        raise ValidationFailed({"decision": ["Choose approve or reject."]})
+    if decision == "reject" and not reason:
+        raise ValidationFailed({"reason": ["Say why, so the claimant can put it right."]})
+    if len(reason) > rules.REASON_MAX:
+        raise ValidationFailed({"reason": [f"Keep this to {rules.REASON_MAX} characters or fewer."]})
+    now = now or utcnow()
+    to = ClaimStatus.approved if decision == "approve" else ClaimStatus.rejected
+    _transition(session, claim, wanted=ClaimStatus.submitted, to=to, decided_at=now)
+    session.add(Review(claim_id=claim.id, reviewer_id=actor.id, decision=decision,
+                       reason=reason or None, created_at=now))
+    if to is ClaimStatus.approved:
+        ledger.award(session, key=f"claim:{claim.id}:approved", amount=claim.quest.points,
+                     reason=f"Quest completed: {claim.quest.title}", user_id=claim.user_id,
+                     team_id=claim.team_id, claim_id=claim.id)
+    session.flush()
+    return claim
+
+
+def claims_of(session: Session, user: User) -> list[Claim]:
+    """The user's own claims and their teams' claims, newest first."""
+    team_ids = team_ids_of(session, user.id)
+    cond = Claim.user_id == user.id
+    if team_ids:
+        cond = or_(cond, Claim.team_id.in_(team_ids))
+    return list(session.scalars(select(Claim).where(cond)
+                                .options(joinedload(Claim.quest), joinedload(Claim.team))
+                                .order_by(Claim.created_at.desc(), Claim.id.desc())))
+
+
+def review_queue(session: Session, reviewer: User) -> list[Claim]:
+    """Submitted claims, oldest first, that this reviewer is allowed to decide."""
+    team_ids = team_ids_of(session, reviewer.id)
+    stmt = (select(Claim).where(Claim.status == ClaimStatus.submitted.value, Claim.user_id != reviewer.id)
+            .options(joinedload(Claim.quest), joinedload(Claim.user), joinedload(Claim.team))
+            .order_by(Claim.submitted_at, Claim.id))
+    if team_ids:
+        stmt = stmt.where(or_(Claim.team_id.is_(None), Claim.team_id.not_in(team_ids)))
+    return list(session.scalars(stmt))

@@ -1,0 +1,223 @@
+"""Pages for problems, quests, claims and the review queue."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from accounts.forms import EmptyForm
+from accounts.services import teams_of
+from challenges import services
+from challenges.forms import ClaimForm, EvidenceForm, ProblemForm, QuestForm, ReviewForm, StatusForm
+from challenges.models import Problem, ProblemStatus, ProblemUpdate, Quest, QuestMode
+from errors import DomainError, Forbidden, ValidationFailed
+from extensions import db
+from forms import to_utc
+from web import apply_errors
+
+bp = Blueprint("challenges", __name__)
+
+
+def _categories() -> tuple[str, ...]:
+    return current_app.config["CATEGORIES"]
+
+
+# --- problems ------------------------------------------------------------------------------
+
+@bp.get("/problems")
+def problems():
+    category = request.args.get("category") or None
+    status = request.args.get("status") or None
+    category = category if category in _categories() else None
+    status = status if status in {s.value for s in ProblemStatus} else None
+    page = db.paginate(services.problems_select(category=category, status=status),
+                       per_page=current_app.config["PAGE_SIZE"], max_per_page=100)
+    return render_template("challenges/problems.html", page=page, category=category, status=status,
+                           categories=_categories(), statuses=[s.value for s in ProblemStatus])
+
+
+@bp.route("/problems/new", methods=["GET", "POST"])
+@login_required
+def new_problem():
+    form = ProblemForm()
+    form.category.choices = [(c, c.capitalize()) for c in _categories()]
+    if form.validate_on_submit():
+        try:
+            problem = services.report_problem(
+                db.session, actor=current_user, title=form.title.data, description=form.description.data,
+                category=form.category.data, lat=form.lat.data, lon=form.lon.data,
+                address=form.address.data, categories=_categories())
+        except DomainError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash("Thank you: your report is public and anyone can follow it.", "success")
+            return redirect(url_for("challenges.problem", problem_id=problem.id))
+    return render_template("challenges/problem_new.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/problems/<int:problem_id>")
+def problem(problem_id: int):
+    problem = db.session.scalar(select(Problem).where(Problem.id == problem_id).options(
+        selectinload(Problem.updates).selectinload(ProblemUpdate.author), selectinload(Problem.reporter)))
+    if problem is None:
+        abort(404)
+    quests = db.session.scalars(select(Quest).where(Quest.problem_id == problem.id)).all()
+    return render_template("challenges/problem.html", problem=problem, quests=quests,
+                           status_form=StatusForm(status=problem.status))
+
+
+@bp.post("/problems/<int:problem_id>/status")
+@login_required
+def change_status(problem_id: int):
+    problem = services.get_problem(db.session, problem_id)
+    form = StatusForm()
+    if form.validate_on_submit():
+        services.change_status(db.session, actor=current_user, problem=problem,
+                               status=form.status.data, note=form.note.data)
+        db.session.commit()
+        flash(f"Status changed to {problem.status.replace('_', ' ')}.", "success")
+    else:
+        flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+    return redirect(url_for("challenges.problem", problem_id=problem.id))
+
+
+# --- quests --------------------------------------------------------------------------------
+
+@bp.get("/quests")
+def quests():
+    page = db.paginate(services.open_quests_select().options(selectinload(Quest.problem)),
+                       per_page=current_app.config["PAGE_SIZE"], max_per_page=100)
+    return render_template("challenges/quests.html", page=page)
+
+
+@bp.route("/quests/new", methods=["GET", "POST"])
+@login_required
+def new_quest():
+    if not current_user.is_organiser:
+        raise Forbidden("create quests", "only organisers make quests. Ask an admin for the organiser role.")
+    form = QuestForm(problem_id=request.args.get("problem_id", 0, type=int))
+    recent = db.session.scalars(select(Problem).where(Problem.status.not_in(["fixed", "closed"]))
+                                .order_by(Problem.created_at.desc()).limit(200)).all()
+    form.problem_id.choices = [(0, "None: a standalone quest")] + [(p.id, f"#{p.id} {p.title}") for p in recent]
+    if form.problem_id.data and form.problem_id.data not in {p.id for p in recent}:
+        chosen = db.session.get(Problem, form.problem_id.data)
+        if chosen is not None:
+            form.problem_id.choices.insert(1, (chosen.id, f"#{chosen.id} {chosen.title}"))
+    if form.validate_on_submit():
+        zone = current_app.config["TIMEZONE"]
+        try:
+            quest = services.create_quest(
+                db.session, actor=current_user, title=form.title.data, brief=form.brief.data,
+                points=form.points.data, difficulty=form.difficulty.data, mode=form.mode.data,
+                evidence_wanted=form.evidence_wanted.data, starts_at=to_utc(form.starts_at.data, zone),
+                ends_at=to_utc(form.ends_at.data, zone), problem_id=form.problem_id.data or None)
+        except DomainError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash("Quest published.", "success")
+            return redirect(url_for("challenges.quest", quest_id=quest.id))
+    return render_template("challenges/quest_new.html", form=form), 422 if form.errors else 200
+
+
+@bp.get("/quests/<int:quest_id>")
+def quest(quest_id: int):
+    quest = db.get_or_404(Quest, quest_id)
+    form = ClaimForm()
+    if current_user.is_authenticated and quest.mode == QuestMode.team.value:
+        form.team_id.choices = [(t.id, t.name) for t in teams_of(db.session, current_user.id)]
+    return render_template("challenges/quest.html", quest=quest, form=form)
+
+
+@bp.post("/quests/<int:quest_id>/claim")
+@login_required
+def claim(quest_id: int):
+    quest = services.get_quest(db.session, quest_id)
+    form = ClaimForm()
+    form.team_id.choices = [(t.id, t.name) for t in teams_of(db.session, current_user.id)]
+    if quest.mode == QuestMode.team.value and not form.validate_on_submit():
+        flash("Choose one of your teams to claim this quest for (join or create a team first).", "error")
+        return redirect(url_for("challenges.quest", quest_id=quest.id))
+    if quest.mode == QuestMode.solo.value and not EmptyForm().validate_on_submit():
+        abort(400)
+    claim = services.claim_quest(db.session, actor=current_user, quest=quest,
+                                 team_id=form.team_id.data if quest.mode == QuestMode.team.value else None)
+    db.session.commit()
+    flash("Quest taken! Do it, then submit your evidence here.", "success")
+    return redirect(url_for("challenges.claim_detail", claim_id=claim.id))
+
+
+# --- claims and review ---------------------------------------------------------------------
+
+@bp.get("/claims")
+@login_required
+def my_claims():
+    return render_template("challenges/claims.html", claims=services.claims_of(db.session, current_user))
+
+
+@bp.get("/claims/<int:claim_id>")
+@login_required
+def claim_detail(claim_id: int):
+    claim = services.get_claim(db.session, claim_id)
+    if not services.can_view_claim(db.session, current_user, claim):
+        abort(404)  # claims are private to their team and the organisers
+    return render_template("challenges/claim.html", claim=claim, evidence_form=EvidenceForm(),
+                           review_form=ReviewForm(),
+                           may_submit=services.can_act_for_claim(db.session, current_user, claim),
+                           may_review=services.may_review(db.session, current_user, claim))
+
+
+@bp.post("/claims/<int:claim_id>/submit")
+@login_required
+def submit(claim_id: int):
+    claim = services.get_claim(db.session, claim_id)
+    if not services.can_view_claim(db.session, current_user, claim):
+        abort(404)
+    form = EvidenceForm()
+    if form.validate_on_submit():
+        try:
+            services.submit_evidence(db.session, actor=current_user, claim=claim, evidence=form.evidence.data)
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash("Evidence submitted. An organiser will review it soon.", "success")
+            return redirect(url_for("challenges.claim_detail", claim_id=claim.id))
+    return render_template("challenges/claim.html", claim=claim, evidence_form=form, review_form=ReviewForm(),
+                           may_submit=True, may_review=False), 422
+
+
+@bp.get("/review")
+@login_required
+def review_queue():
+    if not current_user.is_organiser:
+        raise Forbidden("see the review queue", "only organisers review claims.")
+    return render_template("challenges/review_queue.html",
+                           claims=services.review_queue(db.session, current_user))
+
+
+@bp.post("/claims/<int:claim_id>/review")
+@login_required
+def review(claim_id: int):
+    claim = services.get_claim(db.session, claim_id)
+    form = ReviewForm()
+    if form.validate_on_submit():
+        try:
+            services.review_claim(db.session, actor=current_user, claim=claim,
+                                  decision=form.decision.data, reason=form.reason.data)
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            flash(f"Claim {claim.status}.", "success")
+            return redirect(url_for("challenges.review_queue"))
+    if not services.can_view_claim(db.session, current_user, claim):
+        abort(404)
+    return render_template("challenges/claim.html", claim=claim, evidence_form=EvidenceForm(), review_form=form,
+                           may_submit=False, may_review=services.may_review(db.session, current_user, claim)), 422

@@ -1,0 +1,46 @@
+"""The only code that inserts ledger rows.
+
+`award` inserts with ON CONFLICT DO NOTHING on the idempotency key, so the database, not a
+check-then-insert, guarantees that an award happens once. The members it touches are
+queued on the session and pushed to the leaderboard projection after commit (see
+scoring.leaderboards.install_after_commit_hook), so a rolled-back award never reaches Redis.
+"""
+from __future__ import annotations
+
+from sqlalchemy import insert
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.orm import Session
+
+from scoring.models import LedgerEntry
+from timeutil import utcnow
+
+PENDING_KEY = "fixquest.leaderboard_pending"
+
+
+def _insert_for(session: Session):
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(LedgerEntry).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    if dialect == "sqlite":
+        return sqlite.insert(LedgerEntry).on_conflict_do_nothing(index_elements=["idempotency_key"])
+    return insert(LedgerEntry)  # pragma: no cover - other databases are not supported
+
+
+def award(session: Session, *, key: str, amount: int, reason: str, user_id: int | None = None,
+          team_id: int | None = None, claim_id: int | None = None) -> int | None:
+    """Record `amount` points once for `key`. Returns the new row id, or None if `key` was
+    already awarded (by this or any concurrent transaction)."""
+    if user_id is None and team_id is None:
+        raise ValueError("an award needs a user or a team")
+    stmt = _insert_for(session).values(
+        idempotency_key=key, amount=amount, reason=reason[:200], user_id=user_id,
+        team_id=team_id, claim_id=claim_id, created_at=utcnow(),
+    ).returning(LedgerEntry.id)
+    entry_id = session.execute(stmt).scalar_one_or_none()
+    if entry_id is not None:
+        pending = session.info.setdefault(PENDING_KEY, set())
+        if user_id is not None:
+            pending.add(("participants", user_id))
+        if team_id is not None:
+            pending.add(("teams", team_id))
+    return entry_id

@@ -1,0 +1,150 @@
+"""Test fixtures.
+
+The database under test comes from DATABASE_URL (default: a fresh SQLite file) and Redis
+from REDIS_URL (default: none, so the app runs on its SQL leaderboard). With CI=true a
+configured service that does not answer fails the run instead of skipping.
+"""
+from __future__ import annotations
+
+import contextvars
+import os
+
+import pytest
+import redis
+from flask.testing import FlaskClient
+from itsdangerous import URLSafeTimedSerializer
+from sqlalchemy import text
+
+from app import create_app
+from extensions import db
+from tests.factories import TEST_HASH
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
+TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+def require_service(name: str, reason: str) -> None:
+    """Skip a test that needs a missing service on a laptop; fail it in CI."""
+    if IN_CI:
+        pytest.fail(f"{name} is required in CI: {reason}")
+    pytest.skip(f"{name} not available: {reason}")
+
+
+class CsrfClient(FlaskClient):
+    """A test client that fills in a valid CSRF token for form posts, as a browser would
+    after loading the form. Pass csrf=False to post without one."""
+
+    def open(self, *args, **kwargs):
+        # Each request runs in a clean context, so it gets its own app context and its own
+        # database session (as in production), not the test's: a missing commit in a
+        # view then shows up as missing data instead of hiding in a shared session.
+        return contextvars.Context().run(super().open, *args, **kwargs)
+
+    def post(self, *args, csrf: bool = True, **kwargs):
+        data = kwargs.get("data")
+        if csrf and isinstance(data, dict) and "csrf_token" not in data and "json" not in kwargs:
+            kwargs["data"] = {**data, "csrf_token": self.csrf_token()}
+        return super().post(*args, **kwargs)
+
+    def csrf_token(self) -> str:
+        raw = "test-raw-csrf-token"
+        with self.session_transaction() as sess:
+            sess.setdefault("csrf_token", raw)
+            raw = sess["csrf_token"]
+        serializer = URLSafeTimedSerializer(self.application.config["SECRET_KEY"], salt="wtf-csrf-token")
+        return serializer.dumps(raw)
+
+
+def test_config(database_url: str, redis_url: str | None) -> dict:
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret-key-that-is-long-enough-for-production",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "REDIS_URL": redis_url,
+        "PASSWORD_HASH_METHOD": TEST_HASH,
+        "CATEGORIES": ("pothole", "litter", "graffiti", "other"),
+    }
+
+
+def _check_redis(url: str) -> None:
+    try:
+        redis.Redis.from_url(url, socket_connect_timeout=2).ping()
+    except redis.RedisError as exc:
+        if IN_CI:
+            pytest.exit(f"REDIS_URL={url} is set but Redis does not answer: {exc}", returncode=3)
+        raise
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("DATABASE_URL")
+    if url:
+        return url.replace("postgresql://", "postgresql+psycopg://", 1) if url.startswith("postgresql://") else url
+    return "sqlite:///" + str(tmp_path_factory.mktemp("db") / "fixquest-test.db")
+
+
+@pytest.fixture(scope="session")
+def redis_url() -> str | None:
+    url = os.environ.get("REDIS_URL") or None
+    if url:
+        _check_redis(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url, redis_url):
+    app = create_app(test_config(database_url, redis_url))
+    app.test_client_class = CsrfClient
+    return app
+
+
+def wipe(app) -> None:
+    """Empty every table (and the Redis test database) between tests."""
+    with app.app_context():
+        db.session.remove()
+        tables = [t.name for t in reversed(db.metadata.sorted_tables)]
+        with db.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            else:
+                for name in tables:
+                    conn.execute(text(f"DELETE FROM {name}"))
+        client = app.extensions["fixquest.redis"]
+        if client is not None:
+            client.flushdb()
+
+
+@pytest.fixture(autouse=True)
+def _clean(request):
+    yield
+    if "app" in request.fixturenames:
+        wipe(request.getfixturevalue("app"))
+
+
+@pytest.fixture
+def ctx(app):
+    """An application context: services and factories use db.session inside it."""
+    with app.app_context():
+        yield
+        db.session.remove()
+
+
+@pytest.fixture
+def client(app, ctx):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def login(client):
+    def _login(user):
+        with client.session_transaction() as sess:
+            sess["_user_id"] = str(user.id)
+            sess["_fresh"] = True
+        return client
+    return _login

@@ -1,0 +1,106 @@
+"""Site-wide pages (home) and the web surface's error handling."""
+from __future__ import annotations
+
+from urllib.parse import urlsplit
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import func, select
+
+from errors import DomainError, Forbidden, NotFound
+from extensions import db
+
+bp = Blueprint("web", __name__)
+
+
+def is_safe_next(target: str | None) -> bool:
+    """Only same-site relative paths are followed after login or an error."""
+    if not target:
+        return False
+    parts = urlsplit(target)
+    return not parts.scheme and not parts.netloc and target.startswith("/") and not target.startswith("//") \
+        and "\\" not in target
+
+
+def apply_errors(form, error: DomainError) -> None:
+    """Show a service's field errors beside the form's fields; others as a flash message."""
+    unplaced = []
+    for name, messages in error.fields.items():
+        field = getattr(form, name, None)
+        if field is None:
+            unplaced.extend(messages)
+        else:
+            field.errors = list(field.errors) + list(messages)
+    if unplaced or not error.fields:
+        flash(" ".join(unplaced) or error.message, "error")
+
+
+@bp.get("/")
+def home():
+    from challenges.models import Problem, ProblemStatus
+    from challenges.services import open_quests_select
+    from scoring.views import board_rows
+
+    quests = db.session.scalars(open_quests_select().limit(5)).all()
+    recent = db.session.scalars(select(Problem).order_by(Problem.created_at.desc()).limit(5)).all()
+    counts = dict(db.session.execute(select(Problem.status, func.count()).group_by(Problem.status)).all())
+    fixed = counts.get(ProblemStatus.fixed.value, 0) + counts.get(ProblemStatus.closed.value, 0)
+    return render_template("home.html", quests=quests, recent=recent, fixed=fixed,
+                           reported=sum(counts.values()),
+                           top=board_rows("participants", limit=5),
+                           user=current_user)
+
+
+def register_template_helpers(app) -> None:
+    from zoneinfo import ZoneInfo
+
+    from timeutil import as_utc, isoformat, utcnow
+
+    @app.template_filter("localtime")
+    def localtime(value):
+        if value is None:
+            return ""
+        local = as_utc(value).astimezone(ZoneInfo(app.config["TIMEZONE"]))
+        return local.strftime("%-d %b %Y, %H:%M")
+
+    app.add_template_filter(isoformat, "iso")
+    app.add_template_global(utcnow, "now")
+
+
+def register_error_pages(app) -> None:
+    @app.errorhandler(404)
+    def not_found(error):
+        return render_template("error.html", title="Page not found",
+                               message="We could not find that page."), 404
+
+    @app.errorhandler(403)
+    def forbidden(error):
+        return render_template("error.html", title="Not allowed",
+                               message=getattr(error, "description", "You may not do that.")), 403
+
+    @app.errorhandler(CSRFError)
+    def csrf_failed(error):
+        return render_template("error.html", title="Form expired",
+                               message="The form was missing its security token or it expired. "
+                                       "Go back, reload the page and try again."), 400
+
+    @app.errorhandler(DomainError)
+    def domain_error(error: DomainError):
+        """Errors a view did not handle itself: an error page or back with a message."""
+        if request.blueprint == "api":
+            raise error  # the API blueprint has its own handler
+        if isinstance(error, NotFound):
+            return not_found(error)
+        if isinstance(error, Forbidden):
+            return render_template("error.html", title="Not allowed", message=error.message), 403
+        flash(error.message, "error")
+        target = request.referrer
+        if target and urlsplit(target).netloc == request.host:
+            return redirect(target)
+        return redirect(url_for("web.home"))
+
+    @app.errorhandler(413)
+    def too_large(error):
+        return render_template("error.html", title="Too large",
+                               message="That request was too large."), 413
