@@ -4,11 +4,10 @@ from __future__ import annotations
 import logging
 import os
 
-import redis
 from flask import Flask
 
 import config as settings
-from extensions import csrf, db, login_manager, migrate
+from extensions import csrf, db, login_manager, make_redis, migrate
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
 
@@ -52,8 +51,7 @@ def register_extensions(app: Flask) -> None:
     sql_board = SqlLeaderboard(lambda: db.engine)
     client = None
     if app.config["REDIS_URL"]:
-        client = redis.Redis.from_url(app.config["REDIS_URL"], decode_responses=True,
-                                      socket_timeout=2, socket_connect_timeout=2)
+        client = make_redis(app.config["REDIS_URL"])
     app.extensions["fixquest.redis"] = client
     app.extensions["fixquest.leaderboard"] = (
         RedisLeaderboard(client, sql_board) if client is not None else sql_board)

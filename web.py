@@ -36,6 +36,15 @@ def apply_errors(form, error: DomainError) -> None:
         flash(" ".join(unplaced) or error.message, "error")
 
 
+def add_rule_errors(form, problems: dict[str, list[str]]) -> None:
+    """After the form's own checks failed, also show the domain rules' findings on the
+    fields that passed them, so a person sees every problem in one go."""
+    for name, messages in problems.items():
+        field = getattr(form, name, None)
+        if field is not None and not field.errors:
+            field.errors = list(field.errors) + list(messages)
+
+
 @bp.get("/")
 def home():
     from challenges.models import Problem, ProblemStatus

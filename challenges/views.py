@@ -8,13 +8,14 @@ from sqlalchemy.orm import selectinload
 
 from accounts.forms import EmptyForm
 from accounts.services import teams_of
-from challenges import services
+from challenges import rules, services
 from challenges.forms import ClaimForm, EvidenceForm, ProblemForm, QuestForm, ReviewForm, StatusForm
 from challenges.models import Problem, ProblemStatus, ProblemUpdate, Quest, QuestMode
 from errors import DomainError, Forbidden, ValidationFailed
 from extensions import db
 from forms import to_utc
-from web import apply_errors
+from timeutil import utcnow
+from web import add_rule_errors, apply_errors
 
 bp = Blueprint("challenges", __name__)
 
@@ -55,6 +56,10 @@ def new_problem():
             db.session.commit()
             flash("Thank you: your report is public and anyone can follow it.", "success")
             return redirect(url_for("challenges.problem", problem_id=problem.id))
+    elif form.is_submitted():
+        add_rule_errors(form, rules.problem_problems(
+            title=form.title.data, description=form.description.data, category=form.category.data,
+            lat=form.lat.data, lon=form.lon.data, address=form.address.data, categories=_categories()))
     return render_template("challenges/problem_new.html", form=form), 422 if form.errors else 200
 
 
@@ -106,8 +111,8 @@ def new_quest():
         chosen = db.session.get(Problem, form.problem_id.data)
         if chosen is not None:
             form.problem_id.choices.insert(1, (chosen.id, f"#{chosen.id} {chosen.title}"))
+    zone = current_app.config["TIMEZONE"]
     if form.validate_on_submit():
-        zone = current_app.config["TIMEZONE"]
         try:
             quest = services.create_quest(
                 db.session, actor=current_user, title=form.title.data, brief=form.brief.data,
@@ -121,6 +126,11 @@ def new_quest():
             db.session.commit()
             flash("Quest published.", "success")
             return redirect(url_for("challenges.quest", quest_id=quest.id))
+    elif form.is_submitted():
+        add_rule_errors(form, rules.quest_problems(
+            title=form.title.data, brief=form.brief.data, points=form.points.data,
+            difficulty=form.difficulty.data, mode=form.mode.data, evidence_wanted=form.evidence_wanted.data,
+            starts_at=to_utc(form.starts_at.data, zone), ends_at=to_utc(form.ends_at.data, zone), now=utcnow()))
     return render_template("challenges/quest_new.html", form=form), 422 if form.errors else 200
 
 

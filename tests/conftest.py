@@ -148,3 +148,27 @@ def login(client):
             sess["_fresh"] = True
         return client
     return _login
+
+
+@pytest.fixture(scope="session")
+def pg_app(app, database_url):
+    """An app on PostgreSQL, for race tests that need real concurrent transactions.
+    On the PostgreSQL run this is the main app; on the SQLite run a second app."""
+    if database_url.startswith("postgresql"):
+        return app
+    import psycopg
+
+    try:
+        psycopg.connect(PG_URL.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=2).close()
+    except psycopg.OperationalError as exc:
+        require_service("PostgreSQL", str(exc))
+    return create_app(test_config(PG_URL, None))
+
+
+@pytest.fixture
+def pg(pg_app):
+    """An app context on PostgreSQL; its tables are wiped afterwards."""
+    with pg_app.app_context():
+        yield pg_app
+        db.session.remove()
+    wipe(pg_app)
