@@ -113,3 +113,19 @@ def register_error_pages(app) -> None:
     def too_large(error):
         return render_template("error.html", title="Too large",
                                message="That request was too large."), 413
+
+    @app.errorhandler(400)
+    def bad_request(error):
+        return render_template("error.html", title="Something was wrong with that request",
+                               message="Go back, reload the page and try again."), 400
+
+    @app.errorhandler(405)
+    def wrong_method(error):
+        return render_template("error.html", title="Not available that way",
+                               message="That address does not accept this kind of request."), 405
+
+    @app.errorhandler(500)
+    def server_error(error):
+        return render_template("error.html", title="Sorry, something went wrong",
+                               message="It was our fault, not yours, and nothing you sent was half-saved. "
+                                       "Please try again in a moment."), 500

@@ -53,10 +53,10 @@ class AlreadyClaimed(Conflict):
 class ClaimNotInState(Conflict):
     code = "claim_state"
 
-    def __init__(self, claim_id: int, status: str, wanted: str):
-        super().__init__(f"This claim is {status}; it needs to be {wanted} for that.")
+    def __init__(self, claim_id: int, claim_status: str, wanted: str):
+        super().__init__(f"This claim is {claim_status}; it needs to be {wanted} for that.")
         self.claim_id = claim_id
-        self.status = status
+        self.claim_status = claim_status  # not `status`: that is the HTTP status (409)
         self.wanted = wanted
 
 
