@@ -1,4 +1,19 @@
-"""JSON API /api/v1 (bearer tokens)."""
+"""JSON API /api/v1, authenticated with bearer tokens.
+
+Layout:
+  errors.py       transport errors (400 body, 401 token) and the one JSON error handler:
+                  every 4xx/5xx under /api/ is {"error": {"code", "message", "fields"}}
+  auth.py         `token_required`: reads `Authorization: Bearer <token>`
+  parsing.py      the JSON body and query string: JSON types checked here, 422 naming the
+                  field; domain rules (ranges, lengths, permissions) stay in the services
+  serializers.py  models to JSON (never an email address)
+  routes.py       the views: parse, call one service, commit, serialise
+
+State-changing routes need a token; public reads do not. Lists are paginated as
+{"items", "page", "page_size", "total", "next", "prev"}; `next`/`prev` are URL paths.
+"""
 from flask import Blueprint
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+
+from api import errors, routes  # noqa: E402,F401  (register handlers and routes on bp)

@@ -1,0 +1,175 @@
+"""Reading requests: the JSON body, its field types, and query-string parameters.
+
+Only the shape of the input is checked here (is `lat` a number, is `starts_at` a date and
+time). Whether the value is acceptable (a latitude within ±90, a title short enough) is a
+domain rule the service checks. A field that is absent or null reaches the service as None.
+"""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import datetime
+from typing import Any
+
+from flask import current_app, request, url_for
+from sqlalchemy import Select
+from werkzeug.exceptions import BadRequest
+
+from api.errors import MalformedBody
+from errors import ValidationFailed
+from extensions import db
+from timeutil import as_utc
+
+MAX_ID = 2**63 - 1  # larger numbers are no row's id (and overflow SQLite's INTEGER)
+MAX_PAGE_SIZE = 100
+_DATETIME_START = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", re.IGNORECASE)
+
+
+class WrongType(ValueError):
+    """A value of the wrong JSON type or form; the message is shown against its field."""
+
+
+# --- the body ------------------------------------------------------------------------------
+
+def json_body(*, optional: bool = False) -> dict[str, Any]:
+    """The request body as a JSON object. `optional`: an empty body counts as {}."""
+    if optional and not request.get_data(cache=True).strip():
+        return {}
+    if not request.is_json:
+        raise MalformedBody("Send the body as a JSON object with Content-Type: application/json.")
+    try:
+        body = request.get_json()
+    except (BadRequest, RecursionError):
+        raise MalformedBody("The body is not valid JSON.") from None
+    if not isinstance(body, dict):
+        raise MalformedBody('The body must be a JSON object, like {"title": "..."}.')
+    return body
+
+
+def text(value: Any) -> str:
+    if not isinstance(value, str):
+        raise WrongType("Expected a string.")
+    if "\x00" in value:
+        raise WrongType("Text may not contain NUL characters.")
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        raise WrongType("Expected valid Unicode text.") from None
+    return value
+
+
+def number(value: Any) -> int | float:
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise WrongType("Expected a number.")
+    return value
+
+
+def whole_number(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise WrongType("Expected a whole number.")
+    return value
+
+
+def identifier(value: Any) -> int:
+    if not 1 <= whole_number(value) <= MAX_ID:
+        raise WrongType("Expected the id of an existing record.")
+    return value
+
+
+def timestamp(value: Any) -> datetime:
+    """ISO 8601 date and time; with a zone it is converted to UTC, without one it is UTC."""
+    example = "Expected an ISO 8601 date and time, like 2026-11-27T09:30:00Z."
+    if not isinstance(value, str) or not _DATETIME_START.match(value):
+        raise WrongType(example)
+    try:
+        return as_utc(datetime.fromisoformat(value))
+    except ValueError:
+        raise WrongType(example) from None
+
+
+def read_fields(body: Mapping[str, Any], readers: Mapping[str, Callable[[Any], Any]], *,
+                required: Iterable[str] = ()) -> dict[str, Any]:
+    """Check each named field's type; 422 naming every field that is wrong (or missing from
+    `required`). Unnamed fields are ignored."""
+    values: dict[str, Any] = {}
+    fields: dict[str, list[str]] = {}
+    required = set(required)
+    for name, reader in readers.items():
+        value = body.get(name)
+        if value is None:
+            if name in required:
+                fields[name] = ["This field is required."]
+            values[name] = None
+            continue
+        try:
+            values[name] = reader(value)
+        except WrongType as problem:
+            fields[name] = [str(problem)]
+    if fields:
+        raise ValidationFailed(fields)
+    return values
+
+
+# --- the query string ----------------------------------------------------------------------
+
+def int_arg(*, default: int, minimum: int, maximum: int) -> Callable[[str | None], int]:
+    def read(raw: str | None) -> int:
+        if raw is None or raw == "":
+            return default
+        if not raw.isascii() or not raw.isdigit() or not minimum <= int(raw) <= maximum:
+            raise WrongType(f"Expected a whole number from {minimum} to {maximum}.")
+        return int(raw)
+    return read
+
+
+def choice_arg(options: Iterable[str]) -> Callable[[str | None], str | None]:
+    options = tuple(options)
+
+    def read(raw: str | None) -> str | None:
+        if raw is None or raw == "":
+            return None
+        if raw not in options:
+            raise WrongType(f"Choose one of: {', '.join(options)}.")
+        return raw
+    return read
+
+
+def read_args(**readers: Callable[[str | None], Any]) -> dict[str, Any]:
+    """Query parameters by name; 422 naming every one that is wrong."""
+    values: dict[str, Any] = {}
+    fields: dict[str, list[str]] = {}
+    for name, reader in readers.items():
+        try:
+            values[name] = reader(request.args.get(name))
+        except WrongType as problem:
+            fields[name] = [str(problem)]
+    if fields:
+        raise ValidationFailed(fields)
+    return values
+
+
+# --- pages ---------------------------------------------------------------------------------
+
+def page_args() -> dict[str, Callable[[str | None], int]]:
+    """Readers for `page` and `page_size`, to pass to read_args with a list's filters."""
+    return {"page": int_arg(default=1, minimum=1, maximum=2**31 - 1),
+            "page_size": int_arg(default=min(current_app.config["PAGE_SIZE"], MAX_PAGE_SIZE),
+                                 minimum=1, maximum=MAX_PAGE_SIZE)}
+
+
+def paginated(stmt: Select, serialise: Callable[[Any], dict], args: Mapping[str, Any]) -> dict:
+    """One page of `stmt` as {"items", "page", "page_size", "total", "next", "prev"}.
+    `args` comes from read_args(..., **page_args()); `next`/`prev` are URLs keeping the
+    other args (the filters), or null at either end."""
+    page = db.paginate(stmt, page=args["page"], per_page=args["page_size"], error_out=False)
+    kept = {name: value for name, value in args.items()
+            if value is not None and name not in ("page", "page_size")}
+
+    def link(number: int) -> str:
+        return url_for(request.endpoint, **(request.view_args or {}), **kept,
+                       page=number, page_size=page.per_page)
+
+    return {"items": [serialise(item) for item in page.items], "page": page.page,
+            "page_size": page.per_page, "total": page.total,
+            "next": link(page.page + 1) if page.has_next else None,
+            "prev": link(page.page - 1) if page.page > 1 else None}

@@ -1,0 +1,149 @@
+"""The API's views: read the request, call one service, commit, serialise.
+
+Domain errors raised by the services become JSON errors in api.errors (which also rolls
+the session back), so the views hold no error handling of their own.
+"""
+from __future__ import annotations
+
+from flask import current_app, url_for
+
+from accounts import services as accounts
+from accounts.models import User
+from api import bp
+from api.auth import token_required
+from api.parsing import (MAX_ID, MAX_PAGE_SIZE, choice_arg, identifier, int_arg, json_body, number,
+                         page_args, paginated, read_args, read_fields, text, timestamp, whole_number)
+from api.serializers import board_entry_json, claim_json, problem_json, quest_json
+from challenges import services as challenges
+from challenges.models import Claim, ProblemStatus
+from errors import NotFound
+from extensions import db
+from scoring.views import board_rows
+
+ID = f"int(max={MAX_ID})"  # a larger number is no row's id (and overflows SQLite): a plain 404
+
+TOKEN_FIELDS = {"email": text, "password": text, "name": text}
+PROBLEM_FIELDS = {"title": text, "description": text, "category": text, "lat": number,
+                  "lon": number, "address": text}
+QUEST_FIELDS = {"title": text, "brief": text, "points": whole_number, "difficulty": text,
+                "mode": text, "evidence_wanted": text, "starts_at": timestamp,
+                "ends_at": timestamp, "problem_id": identifier}
+
+
+def created(body: dict, location: str):
+    return body, 201, {"Location": location}
+
+
+# --- tokens --------------------------------------------------------------------------------
+
+@bp.post("/tokens")
+def create_token():
+    values = read_fields(json_body(), TOKEN_FIELDS, required=("email", "password"))
+    user = accounts.authenticate(db.session, email=values["email"], password=values["password"],
+                                 hash_method=current_app.config["PASSWORD_HASH_METHOD"])
+    token = accounts.issue_token(db.session, user=user, name=values["name"] or "api")
+    db.session.commit()
+    return {"token": token}, 201, {"Cache-Control": "no-store"}
+
+
+# --- problems ------------------------------------------------------------------------------
+
+@bp.post("/problems")
+@token_required
+def report_problem(actor: User):
+    values = read_fields(json_body(), PROBLEM_FIELDS)
+    problem = challenges.report_problem(db.session, actor=actor,
+                                        categories=current_app.config["CATEGORIES"], **values)
+    db.session.commit()
+    return created(problem_json(problem), url_for(".problem", problem_id=problem.id))
+
+
+@bp.get("/problems")
+def problems():
+    args = read_args(category=choice_arg(current_app.config["CATEGORIES"]),
+                     status=choice_arg(s.value for s in ProblemStatus), **page_args())
+    stmt = challenges.problems_select(category=args["category"], status=args["status"])
+    return paginated(stmt, problem_json, args)
+
+
+@bp.get(f"/problems/<{ID}:problem_id>")
+def problem(problem_id: int):
+    return problem_json(challenges.get_problem(db.session, problem_id))
+
+
+# --- quests --------------------------------------------------------------------------------
+
+@bp.post("/quests")
+@token_required
+def create_quest(actor: User):
+    values = read_fields(json_body(), QUEST_FIELDS)
+    quest = challenges.create_quest(db.session, actor=actor, **values)
+    db.session.commit()
+    return created(quest_json(quest), url_for(".quest", quest_id=quest.id))
+
+
+@bp.get("/quests")
+def quests():
+    """Open quests, soonest-closing first."""
+    return paginated(challenges.open_quests_select(), quest_json, read_args(**page_args()))
+
+
+@bp.get(f"/quests/<{ID}:quest_id>")
+def quest(quest_id: int):
+    return quest_json(challenges.get_quest(db.session, quest_id))
+
+
+# --- claims --------------------------------------------------------------------------------
+
+def visible_claim(actor: User, claim_id: int) -> Claim:
+    """Claims are private to the claimant, their team and organisers: to anyone else a
+    claim does not exist (404, not 403, so ids reveal nothing)."""
+    claim = challenges.get_claim(db.session, claim_id)
+    if not challenges.can_view_claim(db.session, actor, claim):
+        raise NotFound("claim", claim_id)
+    return claim
+
+
+@bp.post(f"/quests/<{ID}:quest_id>/claims")
+@token_required
+def claim_quest(actor: User, quest_id: int):
+    values = read_fields(json_body(optional=True), {"team_id": identifier})
+    quest = challenges.get_quest(db.session, quest_id)
+    claim = challenges.claim_quest(db.session, actor=actor, quest=quest, team_id=values["team_id"])
+    db.session.commit()
+    return created(claim_json(claim), url_for(".claim", claim_id=claim.id))
+
+
+@bp.get(f"/claims/<{ID}:claim_id>")
+@token_required
+def claim(actor: User, claim_id: int):
+    return claim_json(visible_claim(actor, claim_id))
+
+
+@bp.post(f"/claims/<{ID}:claim_id>/submit")
+@token_required
+def submit_evidence(actor: User, claim_id: int):
+    values = read_fields(json_body(), {"evidence": text})
+    claim = challenges.submit_evidence(db.session, actor=actor, claim=visible_claim(actor, claim_id),
+                                       evidence=values["evidence"])
+    db.session.commit()
+    return claim_json(claim)
+
+
+@bp.post(f"/claims/<{ID}:claim_id>/review")
+@token_required
+def review_claim(actor: User, claim_id: int):
+    values = read_fields(json_body(), {"decision": text, "reason": text})
+    claim = challenges.review_claim(db.session, actor=actor, claim=visible_claim(actor, claim_id),
+                                    decision=values["decision"], reason=values["reason"])
+    db.session.commit()
+    return claim_json(claim)
+
+
+# --- leaderboards --------------------------------------------------------------------------
+
+@bp.get("/leaderboards/<any(participants, teams):board>")
+def leaderboard(board: str):
+    window = read_args(limit=int_arg(default=10, minimum=1, maximum=MAX_PAGE_SIZE),
+                       offset=int_arg(default=0, minimum=0, maximum=2**31 - 1))
+    return {"entries": [board_entry_json(row) for row in board_rows(board, **window)]}

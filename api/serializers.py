@@ -1,0 +1,54 @@
+"""Models as JSON. Only public columns: no email address, no other private field, and no
+relationship that would cost a query per item in a list."""
+from __future__ import annotations
+
+from challenges.models import Claim, Problem, Quest
+from scoring.views import BoardRow
+from timeutil import isoformat
+
+
+def problem_json(problem: Problem) -> dict:
+    return {
+        "id": problem.id,
+        "title": problem.title,
+        "description": problem.description,
+        "category": problem.category,
+        "status": problem.status,
+        "lat": problem.lat,
+        "lon": problem.lon,
+        "address": problem.address,
+        "created_at": isoformat(problem.created_at),
+    }
+
+
+def quest_json(quest: Quest) -> dict:
+    return {
+        "id": quest.id,
+        "title": quest.title,
+        "brief": quest.brief,
+        "points": quest.points,
+        "difficulty": quest.difficulty,
+        "mode": quest.mode,
+        "evidence_wanted": quest.evidence_wanted,
+        "starts_at": isoformat(quest.starts_at),
+        "ends_at": isoformat(quest.ends_at),
+        "problem_id": quest.problem_id,
+    }
+
+
+def claim_json(claim: Claim) -> dict:
+    """For the claimant, their team and organisers only (evidence is not public)."""
+    return {
+        "id": claim.id,
+        "quest_id": claim.quest_id,
+        "team_id": claim.team_id,
+        "status": claim.status,
+        "evidence": claim.evidence,
+        "created_at": isoformat(claim.created_at),
+        "submitted_at": isoformat(claim.submitted_at),
+        "decided_at": isoformat(claim.decided_at),
+    }
+
+
+def board_entry_json(row: BoardRow) -> dict:
+    return {"rank": row.rank, "name": row.name, "points": row.points}
