@@ -5,6 +5,7 @@ import logging
 import os
 
 from flask import Flask
+from werkzeug.routing import IntegerConverter
 
 import config as settings
 from extensions import csrf, db, login_manager, make_redis, migrate
@@ -58,7 +59,17 @@ def register_extensions(app: Flask) -> None:
     projection.install()
 
 
+class BoundedIntConverter(IntegerConverter):
+    """<int:...> URL parts stop at the largest id a database column holds, so an absurd id
+    is a 404 instead of an overflow deep in the database driver."""
+
+    def __init__(self, map, *args, **kwargs):
+        kwargs.setdefault("max", 2**63 - 1)
+        super().__init__(map, *args, **kwargs)
+
+
 def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntConverter
     from accounts.views import bp as accounts_bp
     from api import bp as api_bp
     from challenges.views import bp as challenges_bp

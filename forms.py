@@ -4,8 +4,22 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_wtf import FlaskForm
 from wtforms import FloatField, IntegerField
 from wtforms.fields import DateTimeLocalField
+
+
+class Form(FlaskForm):
+    """Base of every FixQuest form: CSRF from Flask-WTF, plus a refusal of NUL characters,
+    which no person means to type and which PostgreSQL cannot store in text."""
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for field in self:
+            if isinstance(field.data, str) and "\x00" in field.data:
+                field.errors = list(field.errors) + ["Remove the invisible control character (NUL) from this text."]
+                valid = False
+        return valid
 
 
 class NumberField(FloatField):

@@ -1,11 +1,11 @@
-from flask_wtf import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length
 
 from accounts.models import Role
+from forms import Form
 
 
-class RegisterForm(FlaskForm):
+class RegisterForm(Form):
     display_name = StringField("Display name", validators=[DataRequired(), Length(max=40)],
                                description="Shown publicly on leaderboards and teams. Not your real name, if you prefer.")
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)],
@@ -16,28 +16,28 @@ class RegisterForm(FlaskForm):
                             validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")])
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
     password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
     next = HiddenField()
 
 
-class TeamForm(FlaskForm):
+class TeamForm(Form):
     name = StringField("Team name", validators=[DataRequired(), Length(min=2, max=60)])
 
 
-class JoinTeamForm(FlaskForm):
+class JoinTeamForm(Form):
     code = StringField("Join code", validators=[DataRequired(), Length(max=16)],
                        description="Ask your team captain or teacher for the 8-character code.")
 
 
-class CaptainForm(FlaskForm):
+class CaptainForm(Form):
     new_captain_id = SelectField("New captain", coerce=int)
 
 
-class RoleForm(FlaskForm):
+class RoleForm(Form):
     role = SelectField("Role", choices=[(r.value, r.value) for r in Role])
 
 
-class EmptyForm(FlaskForm):
+class EmptyForm(Form):
     """A form with only the CSRF token, for one-button actions (log out, leave, claim)."""

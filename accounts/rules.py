@@ -43,3 +43,11 @@ def display_name_problems(name: str) -> list[str]:
     if "@" in name:
         return ["Display names are public, so they may not contain an email address."]
     return []
+
+
+def account_problems(*, email: str, password: str, display_name: str, min_length: int) -> dict[str, list[str]]:
+    """Every problem with a new account's fields, by field name."""
+    found = {"email": email_problems(email or ""),
+             "password": password_problems(password or "", min_length=min_length),
+             "display_name": display_name_problems(display_name or "")}
+    return {name: problems for name, problems in found.items() if problems}

@@ -71,24 +71,14 @@ def hash_password(password: str, *, method: str = "scrypt") -> str:
     return generate_password_hash(password, method=method)
 
 
-def _validate_account(email: str, password: str, display_name: str, *, min_password: int) -> None:
-    fields = {}
-    for name, problems in (
-        ("email", rules.email_problems(email)),
-        ("password", rules.password_problems(password, min_length=min_password)),
-        ("display_name", rules.display_name_problems(display_name)),
-    ):
-        if problems:
-            fields[name] = problems
-    if fields:
-        raise ValidationFailed(fields)
-
-
 def create_user(session: Session, *, email: str, password: str, display_name: str,
                 role: Role | str = Role.participant, min_password: int = 10,
                 hash_method: str = "scrypt") -> User:
     """Create an account. Raises ValidationFailed or EmailTaken."""
-    _validate_account(email, password, display_name, min_password=min_password)
+    fields = rules.account_problems(email=email, password=password, display_name=display_name,
+                                    min_length=min_password)
+    if fields:
+        raise ValidationFailed(fields)
     email = rules.normalise_email(email)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise EmailTaken(email)
@@ -99,9 +89,23 @@ def create_user(session: Session, *, email: str, password: str, display_name: st
     return user
 
 
-def authenticate(session: Session, *, email: str, password: str) -> User:
+_DUMMY_HASHES: dict[str, str] = {}
+
+
+def _dummy_hash(method: str) -> str:
+    if method not in _DUMMY_HASHES:
+        _DUMMY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
+    return _DUMMY_HASHES[method]
+
+
+def authenticate(session: Session, *, email: str, password: str, hash_method: str = "scrypt") -> User:
+    """The user with this email and password. An unknown email costs the same hash check
+    as a wrong password, so response times do not tell which emails have accounts."""
     user = session.scalar(select(User).where(User.email == rules.normalise_email(email)))
-    if user is None or not check_password_hash(user.password_hash, password):
+    if user is None:
+        check_password_hash(_dummy_hash(hash_method), password)
+        raise InvalidCredentials()
+    if not check_password_hash(user.password_hash, password):
         raise InvalidCredentials()
     return user
 

@@ -6,12 +6,12 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from accounts import services
+from accounts import rules, services
 from accounts.forms import CaptainForm, EmptyForm, JoinTeamForm, LoginForm, RegisterForm, RoleForm, TeamForm
 from accounts.models import Team, TeamMembership, User
 from errors import DomainError
 from extensions import db
-from web import apply_errors, is_safe_next
+from web import add_rule_errors, apply_errors, is_safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -38,6 +38,10 @@ def register():
             _start_session(user)
             flash(f"Welcome to FixQuest, {user.display_name}! Pick a quest near you to get started.", "success")
             return redirect(url_for("challenges.quests"))
+    elif form.is_submitted():
+        add_rule_errors(form, rules.account_problems(
+            email=form.email.data, password=form.password.data, display_name=form.display_name.data,
+            min_length=current_app.config["MIN_PASSWORD_LENGTH"]))
     return render_template("accounts/register.html", form=form), 422 if form.errors else 200
 
 
@@ -46,7 +50,8 @@ def login():
     form = LoginForm(next=request.args.get("next", ""))
     if form.validate_on_submit():
         try:
-            user = services.authenticate(db.session, email=form.email.data, password=form.password.data)
+            user = services.authenticate(db.session, email=form.email.data, password=form.password.data,
+                                         hash_method=current_app.config["PASSWORD_HASH_METHOD"])
         except DomainError as error:
             form.password.errors = [error.message]
         else:

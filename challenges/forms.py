@@ -1,13 +1,12 @@
-from flask_wtf import FlaskForm
 from wtforms import RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from challenges import rules
 from challenges.models import Difficulty, ProblemStatus, QuestMode
-from forms import LocalDateTimeField, NumberField, WholeNumberField
+from forms import Form, LocalDateTimeField, NumberField, WholeNumberField
 
 
-class ProblemForm(FlaskForm):
+class ProblemForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(min=3, max=rules.TITLE_MAX)],
                         description="A few words, like 'Deep pothole outside the library'.")
     description = TextAreaField("What is wrong?", validators=[DataRequired(), Length(max=rules.DESCRIPTION_MAX)])
@@ -19,13 +18,13 @@ class ProblemForm(FlaskForm):
     address = StringField("Address or landmark (optional)", validators=[Optional(), Length(max=rules.ADDRESS_MAX)])
 
 
-class StatusForm(FlaskForm):
+class StatusForm(Form):
     status = SelectField("New status", choices=[(s.value, s.value.replace("_", " ")) for s in ProblemStatus])
     note = TextAreaField("Note for the public history (optional)",
                          validators=[Optional(), Length(max=rules.REASON_MAX)])
 
 
-class QuestForm(FlaskForm):
+class QuestForm(Form):
     title = StringField("Title", validators=[DataRequired(), Length(min=3, max=rules.TITLE_MAX)])
     brief = TextAreaField("Why it matters", validators=[DataRequired(), Length(max=rules.BRIEF_MAX)],
                           description="Tell players what difference this makes to the place.")
@@ -44,16 +43,16 @@ class QuestForm(FlaskForm):
     problem_id = SelectField("Problem it tackles (optional)", coerce=int, default=0)
 
 
-class ClaimForm(FlaskForm):
+class ClaimForm(Form):
     team_id = SelectField("Claim for team", coerce=int)
 
 
-class EvidenceForm(FlaskForm):
+class EvidenceForm(Form):
     evidence = TextAreaField("Your evidence", validators=[DataRequired(), Length(max=rules.EVIDENCE_MAX)],
                              description="What did you do, where and when?")
 
 
-class ReviewForm(FlaskForm):
+class ReviewForm(Form):
     decision = RadioField("Decision", choices=[("approve", "Approve"), ("reject", "Reject")],
                           validators=[InputRequired(message="Choose approve or reject.")])
     reason = TextAreaField("Reason (required to reject)", validators=[Optional(), Length(max=rules.REASON_MAX)])

@@ -215,6 +215,8 @@ def review_queue():
 @login_required
 def review(claim_id: int):
     claim = services.get_claim(db.session, claim_id)
+    if not services.can_view_claim(db.session, current_user, claim):
+        abort(404)
     form = ReviewForm()
     if form.validate_on_submit():
         try:
@@ -227,7 +229,5 @@ def review(claim_id: int):
             db.session.commit()
             flash(f"Claim {claim.status}.", "success")
             return redirect(url_for("challenges.review_queue"))
-    if not services.can_view_claim(db.session, current_user, claim):
-        abort(404)
     return render_template("challenges/claim.html", claim=claim, evidence_form=EvidenceForm(), review_form=form,
                            may_submit=False, may_review=services.may_review(db.session, current_user, claim)), 422

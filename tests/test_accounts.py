@@ -40,6 +40,13 @@ def test_weak_password_and_bad_email_are_explained_beside_the_fields(client):
     assert db.session.scalar(select(User)) is None
 
 
+def test_every_problem_is_shown_at_once(client):
+    response = register(client, display_name="A", email="nope", password="short", confirm="other")
+    page = response.get_data(as_text=True)
+    for field in ("display_name", "email", "password", "confirm"):
+        assert f'id="{field}-error"' in page, field
+
+
 def test_taken_email_is_refused(client):
     make_user(email="taken@example.org")
     response = register(client, email="Taken@Example.org")

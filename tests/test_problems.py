@@ -88,3 +88,16 @@ def test_unknown_problem_is_404(client, login):
     assert client.get("/problems/999").status_code == 404
     login(make_organiser())
     assert client.post("/problems/999/status", data={"status": "fixed"}).status_code == 404
+
+
+def test_absurd_ids_are_404_not_500(client):
+    assert client.get("/problems/99999999999999999999999").status_code == 404
+    assert client.get("/quests/99999999999999999999999").status_code == 404
+
+
+def test_nul_characters_are_refused_beside_the_field(client, login):
+    login(make_user())
+    response = client.post("/problems/new", data={**GOOD, "title": "Bin\x00 overflowing"})
+    assert response.status_code == 422
+    assert 'id="title-error"' in response.get_data(as_text=True)
+    assert db.session.scalar(select(func.count()).select_from(Problem)) == 0

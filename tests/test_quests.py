@@ -152,7 +152,7 @@ def test_participants_cannot_review(client, login):
     claim = make_claim(other, make_quest(make_organiser()), submit=True)
     login(player)
     assert client.get("/review").status_code == 403
-    assert client.post(f"/claims/{claim.id}/review", data={"decision": "approve"}).status_code == 403
+    assert client.post(f"/claims/{claim.id}/review", data={"decision": "approve"}).status_code == 404
     assert client.get(f"/claims/{claim.id}").status_code == 404  # other people's claims are private
     assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == 0
 
