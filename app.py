@@ -31,7 +31,16 @@ def create_app(config: dict | None = None) -> Flask:
     return app
 
 
+def import_models() -> None:
+    """Every model module, so the metadata (and Alembic) sees every table."""
+    import accounts.models  # noqa: F401
+    import challenges.models  # noqa: F401
+    import notifications.models  # noqa: F401
+    import scoring.models  # noqa: F401
+
+
 def register_extensions(app: Flask) -> None:
+    import_models()
     from scoring import projection
     from scoring.leaderboards import RedisLeaderboard, SqlLeaderboard
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import BigInteger, CheckConstraint, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import Team, User
@@ -43,13 +43,20 @@ class ClaimStatus(str, enum.Enum):
 LIVE_CLAIM_STATES = ("taken", "submitted", "approved")
 
 
+# Problems in these states are resolved: they are not offered as duplicates.
+RESOLVED_STATES = ("fixed", "closed")
+
+
 class Problem(db.Model):
     __tablename__ = "problems"
     __table_args__ = (
         CheckConstraint("lat >= -90 AND lat <= 90", name="lat_range"),
         CheckConstraint("lon >= -180 AND lon <= 180", name="lon_range"),
+        CheckConstraint("merged_into_id IS NULL OR merged_into_id <> id", name="not_merged_into_itself"),
         Index("ix_problems_status_created", "status", "created_at"),
         Index("ix_problems_category_created", "category", "created_at"),
+        Index("ix_problems_cell", "cell"),
+        Index("ix_problems_category_cell", "category", "cell"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -60,7 +67,14 @@ class Problem(db.Model):
     lat: Mapped[float] = mapped_column(Float)
     lon: Mapped[float] = mapped_column(Float)
     address: Mapped[str | None] = mapped_column(String(200))
+    # Grid cell of (lat, lon) for nearby lookups: see challenges/geo.py.
+    cell: Mapped[int] = mapped_column(BigInteger)
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("problems.id"), index=True)
+    # Kept by the services in the same transaction as the rows they count (atomic
+    # UPDATE ... SET n = n + 1), so lists can sort by "most affected" without a join.
+    confirmations_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    subscribers_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -71,14 +85,15 @@ class Problem(db.Model):
 
 
 class ProblemUpdate(db.Model):
-    """A dated, public entry in a problem's history."""
+    """A dated, public entry in a problem's history. Each is delivered once to each
+    subscriber on each channel (see notifications/)."""
 
     __tablename__ = "problem_updates"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
-    kind: Mapped[str] = mapped_column(String(20))  # reported, status
+    kind: Mapped[str] = mapped_column(String(20))  # reported, status, comment, merged, fix
     old_status: Mapped[str | None] = mapped_column(String(20))
     new_status: Mapped[str | None] = mapped_column(String(20))
     body: Mapped[str | None] = mapped_column(Text)
@@ -157,3 +172,75 @@ class Review(db.Model):
 
     claim: Mapped[Claim] = relationship(back_populates="reviews")
     reviewer: Mapped[User] = relationship()
+
+
+class Confirmation(db.Model):
+    """'I see this too': one person attached to a problem instead of a duplicate report."""
+
+    __tablename__ = "confirmations"
+    __table_args__ = (UniqueConstraint("problem_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class SubscriptionKind(str, enum.Enum):
+    problem = "problem"
+    area = "area"
+    category = "category"
+
+
+class Delivery(str, enum.Enum):
+    immediate = "immediate"
+    digest = "digest"
+    in_app = "in_app"
+
+
+class Subscription(db.Model):
+    """A standing wish to hear about changes: to one problem, an area (a circle or a
+    bounding box) or a category. `delivery` says how: email at once, a daily digest
+    email, or in-app only."""
+
+    __tablename__ = "subscriptions"
+    __table_args__ = (
+        Index("uq_subscriptions_problem", "user_id", "problem_id", unique=True,
+              sqlite_where=db.text("kind = 'problem'"), postgresql_where=db.text("kind = 'problem'")),
+        Index("ix_subscriptions_kind_category", "kind", "category"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("problems.id"), index=True)
+    category: Mapped[str | None] = mapped_column(String(40))
+    centre_lat: Mapped[float | None] = mapped_column(Float)
+    centre_lon: Mapped[float | None] = mapped_column(Float)
+    radius_m: Mapped[float | None] = mapped_column(Float)
+    min_lat: Mapped[float | None] = mapped_column(Float)
+    min_lon: Mapped[float | None] = mapped_column(Float)
+    max_lat: Mapped[float | None] = mapped_column(Float)
+    max_lon: Mapped[float | None] = mapped_column(Float)
+    delivery: Mapped[str] = mapped_column(String(20), default=Delivery.immediate.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    user: Mapped[User] = relationship()
+    problem: Mapped[Problem | None] = relationship()
+
+
+class Photo(db.Model):
+    """A checked, re-encoded, metadata-free image attached to a problem, an update or a
+    claim's evidence. The bytes live in the storage backend under `storage_key`."""
+
+    __tablename__ = "photos"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    storage_key: Mapped[str] = mapped_column(String(100), unique=True)
+    problem_id: Mapped[int | None] = mapped_column(ForeignKey("problems.id"), index=True)
+    update_id: Mapped[int | None] = mapped_column(ForeignKey("problem_updates.id"), index=True)
+    claim_id: Mapped[int | None] = mapped_column(ForeignKey("claims.id"), index=True)
+    uploader_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

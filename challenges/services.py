@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from accounts.services import is_member, team_ids_of
-from challenges import rules
+from challenges import geo, rules
 from challenges.models import (LIVE_CLAIM_STATES, Claim, ClaimStatus, Problem, ProblemStatus,
                                ProblemUpdate, Quest, QuestMode, Review)
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
@@ -83,7 +83,8 @@ def report_problem(session: Session, *, actor: User, title: str, description: st
         raise ValidationFailed(fields)
     now = now or utcnow()
     problem = Problem(title=title.strip(), description=description.strip(), category=category,
-                      lat=float(lat), lon=float(lon), address=(address or "").strip() or None,
+                      lat=float(lat), lon=float(lon), cell=geo.cell_of(float(lat), float(lon)),
+                      address=(address or "").strip() or None,
                       reporter_id=actor.id, status=ProblemStatus.open.value,
                       created_at=now, updated_at=now)
     session.add(problem)

@@ -1,0 +1,1 @@
+"""Delivering problem updates to subscribers: in-app and email, each exactly once."""
