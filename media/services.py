@@ -1,0 +1,217 @@
+"""Saving photos and loading them for pages.
+
+A photo is stored as two objects, the cleaned picture under its key and a JPEG thumbnail
+under `<key>.thumb`, plus one `Photo` row. Files and row live or die together: a refused
+upload stores nothing; a failed insert deletes the files at once; and the files of a
+transaction that ends without committing (a rollback, or a session closed without a
+commit) are deleted by the session hook installed from create_app (`install`).
+"""
+from __future__ import annotations
+
+import logging
+import secrets
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field as dataclass_field
+from datetime import datetime
+from typing import IO, Protocol
+
+from flask_sqlalchemy.session import Session as FlaskSession
+from sqlalchemy import event, or_, select
+from sqlalchemy.orm import Session
+
+from accounts.models import User
+from challenges.models import Claim, Photo, ProblemUpdate
+from errors import Forbidden, NotFound
+from media.images import PhotoRejected, clean_image
+from media.storage import PhotoStorage
+from timeutil import utcnow
+
+log = logging.getLogger(__name__)
+
+PENDING_KEY = "fixquest.media.uncommitted"  # session.info: [(storage, object key), ...]
+MAX_PHOTOS_PER_FORM = 3
+
+
+def thumb_key(key: str) -> str:
+    return f"{key}.thumb"
+
+
+def _new_key() -> str:
+    return secrets.token_hex(16)
+
+
+# --- saving --------------------------------------------------------------------------------
+
+def save_photo(session: Session, *, storage: PhotoStorage, actor: User, data: bytes,
+               problem_id: int | None = None, update_id: int | None = None, claim_id: int | None = None,
+               field: str = "photo", max_bytes: int, max_pixels: int, now: datetime | None = None) -> Photo:
+    """Check, clean and store one photo for exactly one of a problem, an update or a claim.
+
+    The caller has already decided that `actor` may add to that problem; for an update the
+    actor must be its author and for a claim its claimant or a member of its team. Raises
+    PhotoRejected (422, naming `field`) for a file that is not an acceptable photo."""
+    _check_owner(session, actor=actor, problem_id=problem_id, update_id=update_id, claim_id=claim_id)
+    clean = clean_image(data, max_bytes=max_bytes, max_pixels=max_pixels, field=field)
+    return _store(session, storage=storage, actor=actor, clean=clean, problem_id=problem_id,
+                  update_id=update_id, claim_id=claim_id, now=now)
+
+
+def save_photos(session: Session, *, storage: PhotoStorage, actor: User, uploads: Sequence[bytes],
+                problem_id: int | None = None, update_id: int | None = None, claim_id: int | None = None,
+                field: str = "photos", max_bytes: int, max_pixels: int, max_count: int = MAX_PHOTOS_PER_FORM,
+                now: datetime | None = None) -> list[Photo]:
+    """The photos of one form, all or none: every upload is checked before any is stored,
+    so one bad file refuses the lot and the message says which one."""
+    if len(uploads) > max_count:
+        raise PhotoRejected(f"Attach at most {max_count} photos.", field=field)
+    _check_owner(session, actor=actor, problem_id=problem_id, update_id=update_id, claim_id=claim_id)
+    cleaned = []
+    for number, data in enumerate(uploads, start=1):
+        try:
+            cleaned.append(clean_image(data, max_bytes=max_bytes, max_pixels=max_pixels, field=field))
+        except PhotoRejected as error:
+            if len(uploads) == 1:
+                raise
+            raise PhotoRejected(f"Photo {number}: {error.message}", field=field) from None
+    return [_store(session, storage=storage, actor=actor, clean=clean, problem_id=problem_id,
+                   update_id=update_id, claim_id=claim_id, now=now) for clean in cleaned]
+
+
+class Upload(Protocol):
+    """What a form's file field holds (werkzeug's FileStorage)."""
+
+    filename: str | None
+    stream: IO[bytes]
+
+
+def read_uploads(files: Iterable[Upload | None] | Upload | None, *, max_bytes: int) -> list[bytes]:
+    """The bytes of the files a person actually chose (a FileField's or a
+    MultipleFileField's data). A file input left empty still sends a part with no
+    filename; those are skipped. At most max_bytes + 1 bytes are read from each, enough
+    for clean_image to refuse an oversized one. Names and declared types are ignored: the
+    content decides."""
+    if files is None or hasattr(files, "filename"):  # one upload (iterating it reads lines)
+        files = [files]
+    chosen = []
+    for upload in files:
+        if upload is None or not getattr(upload, "filename", None):
+            continue
+        chosen.append(upload.stream.read(max_bytes + 1))
+    return chosen
+
+
+def _check_owner(session: Session, *, actor: User, problem_id: int | None, update_id: int | None,
+                 claim_id: int | None) -> None:
+    owners = [value for value in (problem_id, update_id, claim_id) if value is not None]
+    if len(owners) != 1:
+        raise ValueError("a photo belongs to exactly one of problem_id, update_id, claim_id")
+    if update_id is not None:
+        update = session.get(ProblemUpdate, update_id)
+        if update is None:
+            raise NotFound("update", update_id)
+        if update.author_id != actor.id:
+            raise Forbidden("add photos to this update", "only its author can.")
+    if claim_id is not None:
+        from challenges.services import can_act_for_claim
+
+        claim = session.get(Claim, claim_id)
+        if claim is None:
+            raise NotFound("claim", claim_id)
+        if not can_act_for_claim(session, actor, claim):
+            raise Forbidden("add evidence to this claim", "it is not yours or your team's.")
+
+
+def _store(session: Session, *, storage: PhotoStorage, actor: User, clean, problem_id: int | None,
+           update_id: int | None, claim_id: int | None, now: datetime | None) -> Photo:
+    key = _new_key()
+    objects = [(key, clean.bytes_, clean.content_type), (thumb_key(key), clean.thumb_bytes, "image/jpeg")]
+    pending = session.info.setdefault(PENDING_KEY, [])
+    for name, data, content_type in objects:
+        pending.append((storage, name))  # before writing: a failed write is cleaned up too
+        try:
+            storage.save(name, data, content_type)
+        except Exception:
+            _delete(storage, [name for name, _, _ in objects])
+            raise
+    photo = Photo(storage_key=key, problem_id=problem_id, update_id=update_id, claim_id=claim_id,
+                  uploader_id=actor.id, width=clean.width, height=clean.height, created_at=now or utcnow())
+    session.add(photo)
+    try:
+        session.flush()
+    except Exception:
+        _delete(storage, [name for name, _, _ in objects])
+        raise
+    return photo
+
+
+def _delete(storage: PhotoStorage, keys: Iterable[str]) -> None:
+    for key in keys:
+        try:
+            storage.delete(key)
+        except Exception:  # never hide the error that brought us here
+            log.exception("could not delete stored photo object %s", key)
+
+
+# --- files follow the transaction ----------------------------------------------------------
+
+def _after_commit(session) -> None:
+    session.info.pop(PENDING_KEY, None)
+
+
+def _after_transaction_end(session, transaction) -> None:
+    """The outermost transaction ended without a commit: its photos' rows are gone, so
+    their files go too."""
+    if transaction.parent is not None:
+        return
+    pending = session.info.pop(PENDING_KEY, None)
+    if not pending:
+        return
+    by_storage: dict[int, tuple[PhotoStorage, list[str]]] = {}
+    for storage, key in pending:
+        by_storage.setdefault(id(storage), (storage, []))[1].append(key)
+    for storage, keys in by_storage.values():
+        _delete(storage, keys)
+
+
+def install() -> None:
+    """Listen on every Flask-SQLAlchemy session (called once from create_app)."""
+    if not event.contains(FlaskSession, "after_commit", _after_commit):
+        event.listen(FlaskSession, "after_commit", _after_commit)
+        event.listen(FlaskSession, "after_transaction_end", _after_transaction_end)
+
+
+# --- reading for pages ---------------------------------------------------------------------
+
+@dataclass
+class PhotoGroups:
+    """Photos grouped by what they belong to; missing ids give an empty list."""
+
+    problems: dict[int, list[Photo]] = dataclass_field(default_factory=lambda: defaultdict(list))
+    updates: dict[int, list[Photo]] = dataclass_field(default_factory=lambda: defaultdict(list))
+    claims: dict[int, list[Photo]] = dataclass_field(default_factory=lambda: defaultdict(list))
+
+
+def photos_for(session: Session, *, problem_ids: Iterable[int] = (), update_ids: Iterable[int] = (),
+               claim_ids: Iterable[int] = ()) -> PhotoGroups:
+    """Every photo of the given problems, updates and claims, oldest first, in one query.
+    Pass only claim ids the viewer may see (challenges.services.can_view_claim)."""
+    problem_ids, update_ids, claim_ids = set(problem_ids), set(update_ids), set(claim_ids)
+    groups = PhotoGroups()
+    conditions = []
+    if problem_ids:
+        conditions.append(Photo.problem_id.in_(problem_ids))
+    if update_ids:
+        conditions.append(Photo.update_id.in_(update_ids))
+    if claim_ids:
+        conditions.append(Photo.claim_id.in_(claim_ids))
+    if not conditions:
+        return groups
+    for photo in session.scalars(select(Photo).where(or_(*conditions)).order_by(Photo.created_at, Photo.id)):
+        if photo.problem_id in problem_ids:
+            groups.problems[photo.problem_id].append(photo)
+        if photo.update_id in update_ids:
+            groups.updates[photo.update_id].append(photo)
+        if photo.claim_id in claim_ids:
+            groups.claims[photo.claim_id].append(photo)
+    return groups
