@@ -1,3 +1,4 @@
+"""Delivering problem updates to subscribers: in-app and email, each exactly once."""
 from __future__ import annotations
 
 import enum
@@ -18,16 +19,19 @@ class Channel(str, enum.Enum):
 
 
 class NotificationState(str, enum.Enum):
-    pending = "pending"    # waiting for (another) delivery attempt
-    sent = "sent"          # delivered; never sent again
-    digest = "digest"      # waiting for the subscriber's daily digest
-    failed = "failed"      # gave up after the last retry
+    pending = "pending"      # waiting for (another) delivery attempt
+    sending = "sending"      # claimed by a worker; next_attempt_at is when the claim lapses
+    sent = "sent"            # delivered; never sent again
+    digest = "digest"        # waiting for the subscriber's daily digest
+    digesting = "digesting"  # claimed by a digest run; next_attempt_at is when the claim lapses
+    failed = "failed"        # gave up after the last retry
+    cancelled = "cancelled"  # the subscriber unsubscribed before it went out
 
 
 class Notification(db.Model):
     """One delivery of one update to one subscriber on one channel. The unique constraint
-    makes fan-out idempotent; `state` moving pending -> sent in one conditional UPDATE
-    makes a retried or duplicated job send nothing twice."""
+    makes fan-out idempotent; `state` moving pending -> sending -> sent in conditional
+    UPDATEs makes a retried or duplicated job send nothing twice."""
 
     __tablename__ = "notifications"
     __table_args__ = (
@@ -39,6 +43,10 @@ class Notification(db.Model):
     id: Mapped[int] = mapped_column(primary_key=True)
     update_id: Mapped[int] = mapped_column(ForeignKey("problem_updates.id"), index=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    # The subscription that earned this delivery (the unsubscribe link names it). NULL once
+    # that subscription is gone.
+    subscription_id: Mapped[int | None] = mapped_column(
+        ForeignKey("subscriptions.id", ondelete="SET NULL"), index=True)
     channel: Mapped[str] = mapped_column(String(10))
     state: Mapped[str] = mapped_column(String(10), default=NotificationState.pending.value)
     attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
@@ -50,3 +58,16 @@ class Notification(db.Model):
 
     update: Mapped[ProblemUpdate] = relationship()
     user: Mapped[User] = relationship()
+
+
+class NotificationFanout(db.Model):
+    """The outbox: one row per published update, written in the same transaction as the
+    update. `done_at` is set in the transaction that creates the update's notifications,
+    so an update is fanned out exactly once, and one whose job was lost (Redis down, a
+    crash) is found again by `flask notifications deliver`."""
+
+    __tablename__ = "notification_fanouts"
+
+    update_id: Mapped[int] = mapped_column(ForeignKey("problem_updates.id"), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    done_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
