@@ -3,9 +3,14 @@
 Only the shape of the input is checked here (is `lat` a number, is `starts_at` a date and
 time). Whether the value is acceptable (a latitude within ±90, a title short enough) is a
 domain rule the service checks. A field that is absent or null reaches the service as None.
+
+Wrong fields and list filters are 422s (ValidationFailed). A search that cannot run without
+its parameters (GET /problems/nearby: lat, lon) answers 400 for any wrong parameter
+instead: read_search_args raises InvalidParameter, naming each one as a 422 would.
 """
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
@@ -16,7 +21,7 @@ from sqlalchemy import Select
 from werkzeug.exceptions import BadRequest
 
 from api.errors import MalformedBody
-from errors import ValidationFailed
+from errors import DomainError, ValidationFailed
 from extensions import db
 from timeutil import as_utc
 
@@ -27,6 +32,16 @@ _DATETIME_START = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", re.IGNORECASE
 
 class WrongType(ValueError):
     """A value of the wrong JSON type or form; the message is shown against its field."""
+
+
+class InvalidParameter(DomainError):
+    """Query parameters a search cannot run with: 400, naming each one in `fields`."""
+
+    status = 400
+    code = "invalid_parameter"
+
+    def __init__(self, fields: dict[str, list[str]]):
+        super().__init__("Some query parameters are missing or wrong.", fields=fields)
 
 
 # --- the body ------------------------------------------------------------------------------
@@ -116,9 +131,27 @@ def int_arg(*, default: int, minimum: int, maximum: int) -> Callable[[str | None
     def read(raw: str | None) -> int:
         if raw is None or raw == "":
             return default
-        if not raw.isascii() or not raw.isdigit() or not minimum <= int(raw) <= maximum:
+        # The length check first: int() refuses strings of over 4,300 digits with a ValueError.
+        if len(raw) > 20 or not raw.isascii() or not raw.isdigit() or not minimum <= int(raw) <= maximum:
             raise WrongType(f"Expected a whole number from {minimum} to {maximum}.")
         return int(raw)
+    return read
+
+
+_DECIMAL = re.compile(r"[+-]?(?:[0-9]+(?:\.[0-9]*)?|\.[0-9]+)(?:[eE][+-]?[0-9]+)?")
+
+
+def number_arg(*, default: float | None = None, example: str = "51.4545") -> Callable[[str | None], float]:
+    """A decimal number such as 51.4545 or -2.5879 (no NaN or infinity); without a default
+    the parameter is required."""
+    def read(raw: str | None) -> float:
+        if raw is None or raw == "":
+            if default is None:
+                raise WrongType(f"Required: a number, like {example}.")
+            return default
+        if len(raw) > 40 or not _DECIMAL.fullmatch(raw) or not math.isfinite(value := float(raw)):
+            raise WrongType(f"Expected a number, like {example}.")
+        return value
     return read
 
 
@@ -136,6 +169,21 @@ def choice_arg(options: Iterable[str]) -> Callable[[str | None], str | None]:
 
 def read_args(**readers: Callable[[str | None], Any]) -> dict[str, Any]:
     """Query parameters by name; 422 naming every one that is wrong."""
+    values, fields = _read_query(readers)
+    if fields:
+        raise ValidationFailed(fields)
+    return values
+
+
+def read_search_args(**readers: Callable[[str | None], Any]) -> dict[str, Any]:
+    """Like read_args, for a search that cannot run without them: 400 (InvalidParameter)."""
+    values, fields = _read_query(readers)
+    if fields:
+        raise InvalidParameter(fields)
+    return values
+
+
+def _read_query(readers: Mapping[str, Callable[[str | None], Any]]) -> tuple[dict[str, Any], dict[str, list[str]]]:
     values: dict[str, Any] = {}
     fields: dict[str, list[str]] = {}
     for name, reader in readers.items():
@@ -143,9 +191,7 @@ def read_args(**readers: Callable[[str | None], Any]) -> dict[str, Any]:
             values[name] = reader(request.args.get(name))
         except WrongType as problem:
             fields[name] = [str(problem)]
-    if fields:
-        raise ValidationFailed(fields)
-    return values
+    return values, fields
 
 
 # --- pages ---------------------------------------------------------------------------------

@@ -11,11 +11,15 @@ from accounts import services as accounts
 from accounts.models import User
 from api import bp
 from api.auth import token_required
-from api.parsing import (MAX_ID, MAX_PAGE_SIZE, choice_arg, identifier, int_arg, json_body, number,
-                         page_args, paginated, read_args, read_fields, text, timestamp, whole_number)
-from api.serializers import board_entry_json, claim_json, problem_json, quest_json
+from api.parsing import (MAX_ID, MAX_PAGE_SIZE, InvalidParameter, choice_arg, identifier, int_arg, json_body,
+                         number, number_arg, page_args, paginated, read_args, read_fields, read_search_args,
+                         text, timestamp, whole_number)
+from api.serializers import (board_entry_json, claim_json, nearby_json, problem_json, quest_json,
+                             reported_problem_json)
 from challenges import services as challenges
+from challenges.geo import BadArea
 from challenges.models import Claim, ProblemStatus
+from challenges.nearby import Nearby, find_nearby
 from errors import NotFound
 from extensions import db
 from scoring.views import board_rows
@@ -32,6 +36,18 @@ QUEST_FIELDS = {"title": text, "brief": text, "points": whole_number, "difficult
 
 def created(body: dict, location: str):
     return body, 201, {"Location": location}
+
+
+def nearby_radius_m() -> float:
+    return current_app.config.get("NEARBY_RADIUS_M", 50)
+
+
+def nearby_or_400(**search) -> list[Nearby]:
+    """find_nearby, with a circle it cannot search (lat 91, radius 0) as a 400 naming the field."""
+    try:
+        return find_nearby(db.session, **search)
+    except BadArea as bad:
+        raise InvalidParameter({bad.field: [bad.message]}) from None
 
 
 # --- tokens --------------------------------------------------------------------------------
@@ -51,11 +67,16 @@ def create_token():
 @bp.post("/problems")
 @token_required
 def report_problem(actor: User):
+    """The new problem, with "nearby": open problems of its category close to it (see
+    GET /problems/nearby), so that the client can offer to confirm one of those instead."""
     values = read_fields(json_body(), PROBLEM_FIELDS)
     problem = challenges.report_problem(db.session, actor=actor,
                                         categories=current_app.config["CATEGORIES"], **values)
+    nearby = find_nearby(db.session, lat=problem.lat, lon=problem.lon, radius_m=nearby_radius_m(),
+                         category=problem.category, exclude_id=problem.id)
+    body = reported_problem_json(problem, nearby)  # before the commit expires (and would reload) them
     db.session.commit()
-    return created(problem_json(problem), url_for(".problem", problem_id=problem.id))
+    return created(body, url_for(".problem", problem_id=problem.id))
 
 
 @bp.get("/problems")
@@ -64,6 +85,17 @@ def problems():
                      status=choice_arg(s.value for s in ProblemStatus), **page_args())
     stmt = challenges.problems_select(category=args["category"], status=args["status"])
     return paginated(stmt, problem_json, args)
+
+
+@bp.get("/problems/nearby")
+def nearby_problems():
+    """Open problems around a point, nearest first: what to confirm instead of reporting
+    a duplicate. Missing or unusable lat, lon, radius_m (or category, limit): 400."""
+    args = read_search_args(lat=number_arg(), lon=number_arg(example="-2.5879"),
+                            radius_m=number_arg(default=nearby_radius_m(), example="50"),
+                            category=choice_arg(current_app.config["CATEGORIES"]),
+                            limit=int_arg(default=20, minimum=1, maximum=MAX_PAGE_SIZE))
+    return {"items": [nearby_json(found) for found in nearby_or_400(**args)]}
 
 
 @bp.get(f"/problems/<{ID}:problem_id>")

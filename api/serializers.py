@@ -3,6 +3,7 @@ relationship that would cost a query per item in a list."""
 from __future__ import annotations
 
 from challenges.models import Claim, Problem, Quest
+from challenges.nearby import Nearby
 from scoring.views import BoardRow
 from timeutil import isoformat
 
@@ -19,6 +20,17 @@ def problem_json(problem: Problem) -> dict:
         "address": problem.address,
         "created_at": isoformat(problem.created_at),
     }
+
+
+def nearby_json(found: Nearby) -> dict:
+    """A problem near a point, with its distance from the point in metres (to 0.1 m)."""
+    return {**problem_json(found.problem), "distance_m": round(found.distance_m, 1)}
+
+
+def reported_problem_json(problem: Problem, nearby: list[Nearby]) -> dict:
+    """A problem just reported, with the open problems of its category near it, nearest
+    first, so that a client can offer to confirm one of those instead."""
+    return {**problem_json(problem), "nearby": [nearby_json(found) for found in nearby]}
 
 
 def quest_json(quest: Quest) -> dict:
