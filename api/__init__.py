@@ -17,3 +17,4 @@ from flask import Blueprint
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 
 from api import errors, routes  # noqa: E402,F401  (register handlers and routes on bp)
+from api import geojson  # noqa

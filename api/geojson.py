@@ -1,0 +1,95 @@
+"""GET /api/v1/problems.geojson: problems as a GeoJSON FeatureCollection (RFC 7946).
+
+Points are [longitude, latitude], as GeoJSON requires. Merged duplicates are left out (the
+problem they were merged into is there). At most `limit` features, newest first (default
+1000, at most 5000); `"truncated": true` (a foreign member) says more matched, so a map can
+ask again for a smaller `bbox`. Filters: `bbox=minlon,minlat,maxlon,maxlat`, and `category`
+and `status`, each one name or several comma-separated.
+
+A malformed bbox is a 400 naming the `bbox` field; an unknown category or status, or a bad
+limit, is a 422 like the other lists' filters.
+"""
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable
+
+from flask import Response, current_app, request, url_for
+
+from api import bp
+from api.parsing import WrongType, int_arg, read_args
+from challenges.geo import BadArea
+from challenges.models import ProblemStatus
+from errors import DomainError
+from extensions import db
+from maps.area import BBox, parse_bbox
+from maps.services import map_points_select
+from timeutil import isoformat
+
+CONTENT_TYPE = "application/geo+json"
+DEFAULT_LIMIT = 1000
+MAX_LIMIT = 5000
+
+
+class BadBBox(DomainError):
+    status = 400
+    code = "bad_bbox"
+
+    def __init__(self, message: str):
+        super().__init__(message, fields={"bbox": [message]})
+
+
+def names_arg(options: Iterable[str]) -> Callable[[str | None], list[str]]:
+    """One name or several, comma-separated, each one of `options`; none means all."""
+    options = tuple(options)
+
+    def read(raw: str | None) -> list[str]:
+        names = [name.strip() for name in (raw or "").split(",") if name.strip()]
+        unknown = [name for name in names if name not in options]
+        if unknown:
+            raise WrongType(f"Unknown: {', '.join(unknown)}. Choose from: {', '.join(options)} "
+                            "(several may be given, comma-separated).")
+        return names
+    return read
+
+
+def bbox_arg() -> BBox | None:
+    raw = request.args.get("bbox")
+    if raw is None or raw == "":
+        return None
+    try:
+        return parse_bbox(raw)
+    except BadArea as error:
+        raise BadBBox(error.message) from None
+
+
+def feature(row) -> dict:
+    return {
+        "type": "Feature",
+        "id": row.id,
+        "geometry": {"type": "Point", "coordinates": [row.lon, row.lat]},
+        "properties": {
+            "id": row.id,
+            "title": row.title,
+            "category": row.category,
+            "status": row.status,
+            "url": url_for("challenges.problem", problem_id=row.id, _external=True),
+            "confirmations_count": row.confirmations_count,
+            "subscribers_count": row.subscribers_count,
+            "created_at": isoformat(row.created_at),
+        },
+    }
+
+
+@bp.get("/problems.geojson")
+def problems_geojson():
+    bbox = bbox_arg()
+    args = read_args(category=names_arg(current_app.config["CATEGORIES"]),
+                     status=names_arg(s.value for s in ProblemStatus),
+                     limit=int_arg(default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT))
+    stmt = map_points_select(categories=args["category"], statuses=args["status"], bbox=bbox)
+    rows = db.session.execute(stmt.limit(args["limit"] + 1)).all()
+    body = {"type": "FeatureCollection", "features": [feature(row) for row in rows[:args["limit"]]],
+            "truncated": len(rows) > args["limit"]}
+    return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")),
+                    content_type=CONTENT_TYPE)  # JSON is UTF-8; the type takes no charset
