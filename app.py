@@ -67,6 +67,14 @@ def register_extensions(app: Flask) -> None:
         RedisLeaderboard(client, sql_board) if client is not None else sql_board)
     projection.install()
 
+    from media import services as media_services
+    from media import storage as media_storage
+    from notifications import wiring as notifications_wiring
+
+    app.extensions["fixquest.storage"] = media_storage.from_config(app.config)
+    media_services.install()
+    notifications_wiring.init_app(app)  # mail sender, job queue, after-commit dispatch
+
 
 class BoundedIntConverter(IntegerConverter):
     """<int:...> URL parts stop at the largest id a database column holds, so an absurd id
@@ -82,11 +90,16 @@ def register_blueprints(app: Flask) -> None:
     from accounts.views import bp as accounts_bp
     from api import bp as api_bp
     from challenges.views import bp as challenges_bp
+    from feeds.views import bp as feeds_bp
+    from maps.views import bp as maps_bp
+    from media.views import bp as media_bp
+    from notifications.views import bp as notifications_bp
     from scoring.views import bp as scoring_bp
     from web import bp as web_bp
 
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
-    for blueprint in (web_bp, accounts_bp, challenges_bp, scoring_bp, api_bp):
+    for blueprint in (web_bp, accounts_bp, challenges_bp, scoring_bp, notifications_bp, feeds_bp, maps_bp,
+                      media_bp, api_bp):
         app.register_blueprint(blueprint)
 
 
@@ -100,10 +113,12 @@ def register_error_handlers(app: Flask) -> None:
 def register_commands(app: Flask) -> None:
     from accounts.commands import users_cli
     from demo import demo_command
+    from notifications.commands import notifications_cli
     from scoring.commands import scoring_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(scoring_cli)
+    app.cli.add_command(notifications_cli)
     app.cli.add_command(demo_command)
 
 

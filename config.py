@@ -45,6 +45,38 @@ def _normalise_db_url(url: str) -> str:
     return url
 
 
+def _map_centre_from_env() -> tuple[float, float]:
+    """FIXQUEST_MAP_CENTRE as "lat,lon" (WGS84): where maps open when nothing else is known."""
+    raw = os.environ.get("FIXQUEST_MAP_CENTRE", "51.4545,-2.5879")  # Bristol
+    try:
+        lat, lon = (float(part) for part in raw.split(","))
+    except ValueError:
+        raise ConfigError(f'FIXQUEST_MAP_CENTRE must be "lat,lon", like "51.4545,-2.5879", not {raw!r}.') from None
+    if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+        raise ConfigError(f"FIXQUEST_MAP_CENTRE {raw!r} is not a place on Earth.")
+    return lat, lon
+
+
+def _map_zoom_from_env() -> int:
+    raw = os.environ.get("FIXQUEST_MAP_ZOOM", "13")
+    if not raw.isdigit() or not 1 <= int(raw) <= 19:
+        raise ConfigError(f"FIXQUEST_MAP_ZOOM must be a whole number from 1 to 19, not {raw!r}.")
+    return int(raw)
+
+
+def _positive_int_from_env(name: str, default: int) -> int:
+    raw = os.environ.get(name, "").strip()
+    if not raw:
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        value = 0
+    if value <= 0:
+        raise ConfigError(f"{name} must be a whole number above zero, not {raw!r}.")
+    return value
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the configuration mapping from the process environment."""
     default_db = "sqlite:///" + os.path.join(instance_path, "fixquest.db")
@@ -56,16 +88,36 @@ def from_environment(instance_path: str) -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "CATEGORIES": _categories_from_env(),
         "TIMEZONE": os.environ.get("FIXQUEST_TIMEZONE", "Europe/London"),
+        "NEARBY_RADIUS_M": float(os.environ.get("FIXQUEST_NEARBY_RADIUS_M", "50")),
         "AUTO_MIGRATE": os.environ.get("FIXQUEST_AUTO_MIGRATE", "1") != "0",
         "PASSWORD_HASH_METHOD": "scrypt",
         "MIN_PASSWORD_LENGTH": 10,
         "PAGE_SIZE": 20,
-        "MAX_CONTENT_LENGTH": 1 * 1024 * 1024,
+        "MAX_CONTENT_LENGTH": 3 * _positive_int_from_env("FIXQUEST_PHOTO_MAX_BYTES", 8 * 1024 * 1024) + 1024 * 1024,
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        "MAP_TILE_URL": os.environ.get("FIXQUEST_MAP_TILE_URL", "https://tile.openstreetmap.org/{z}/{x}/{y}.png"),
+        "MAP_ATTRIBUTION": os.environ.get("FIXQUEST_MAP_ATTRIBUTION", "&copy; OpenStreetMap contributors"),
+        "MAP_CENTRE": _map_centre_from_env(),
+        "MAP_ZOOM": _map_zoom_from_env(),
+        "PHOTO_MAX_BYTES": _positive_int_from_env("FIXQUEST_PHOTO_MAX_BYTES", 8 * 1024 * 1024),
+        "PHOTO_MAX_PIXELS": _positive_int_from_env("FIXQUEST_PHOTO_MAX_PIXELS", 50_000_000),
+        "PHOTO_STORAGE": os.environ.get("FIXQUEST_PHOTO_STORAGE", "local"),
+        "PHOTO_STORAGE_PATH": os.environ.get("FIXQUEST_PHOTO_STORAGE_PATH") or os.path.join(instance_path, "photos"),
+        # Notifications (see notifications/ and README "Notifications"); checked in notifications.wiring.
+        "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
+        "SMTP_PORT": os.environ.get("SMTP_PORT", "587"),
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
+        "SMTP_USE_TLS": os.environ.get("SMTP_USE_TLS", "1").strip().lower() not in ("0", "false", "no", "off"),
+        "MAIL_FROM": os.environ.get("MAIL_FROM", "FixQuest <noreply@localhost>"),
+        "PUBLIC_URL": os.environ.get("PUBLIC_URL") or None,
+        "UNSUBSCRIBE_MAX_AGE_DAYS": os.environ.get("UNSUBSCRIBE_MAX_AGE_DAYS", "60"),
+        "DIGEST_HOUR": os.environ.get("DIGEST_HOUR", "7"),
+        "NOTIFY_MAX_ATTEMPTS": os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"),
     }
 
 

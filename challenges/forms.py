@@ -1,9 +1,15 @@
-from wtforms import RadioField, SelectField, StringField, TextAreaField
+from wtforms import HiddenField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from challenges import rules
 from challenges.models import Difficulty, ProblemStatus, QuestMode
 from forms import Form, LocalDateTimeField, NumberField, WholeNumberField
+
+
+def photos_field(label: str = "Photos (optional, up to 3)") -> MultipleFileField:
+    return MultipleFileField(label, render_kw={"accept": "image/jpeg,image/png,image/webp"},
+                             description="JPEG, PNG or WebP, up to 8 MB each. We remove location and camera "
+                                         "data from photos before anyone sees them.")
 
 
 class ProblemForm(Form):
@@ -16,6 +22,9 @@ class ProblemForm(Form):
     lon = NumberField("Longitude", validators=[InputRequired(message="Enter the longitude.")],
                       description="Between -180 and 180, e.g. -2.5879.")
     address = StringField("Address or landmark (optional)", validators=[Optional(), Length(max=rules.ADDRESS_MAX)])
+    photos = photos_field()
+    # Set once the reporter has seen the nearby problems and says theirs is different.
+    checked_nearby = HiddenField(default="")
 
 
 class StatusForm(Form):
@@ -50,9 +59,36 @@ class ClaimForm(Form):
 class EvidenceForm(Form):
     evidence = TextAreaField("Your evidence", validators=[DataRequired(), Length(max=rules.EVIDENCE_MAX)],
                              description="What did you do, where and when?")
+    photos = photos_field("Photos (optional)")
 
 
 class ReviewForm(Form):
     decision = RadioField("Decision", choices=[("approve", "Approve"), ("reject", "Reject")],
                           validators=[InputRequired(message="Choose approve or reject.")])
     reason = TextAreaField("Reason (required to reject)", validators=[Optional(), Length(max=rules.REASON_MAX)])
+
+
+class CommentForm(Form):
+    body = TextAreaField("Public update", validators=[DataRequired(), Length(max=rules.DESCRIPTION_MAX)],
+                         description="Everyone following this problem is told.")
+    photos = photos_field("Photos of the work (optional)")
+
+
+class MergeForm(Form):
+    into_id = WholeNumberField("Merge into problem number", validators=[InputRequired(message="Enter a problem number.")],
+                               description="This problem's followers, confirmations, photos and history move there.")
+
+
+DELIVERY_CHOICES = [("immediate", "Email me at once"), ("digest", "One email a day"), ("in_app", "Only in FixQuest")]
+
+
+class AreaForm(Form):
+    lat = NumberField("Centre latitude", validators=[InputRequired(message="Enter the latitude.")])
+    lon = NumberField("Centre longitude", validators=[InputRequired(message="Enter the longitude.")])
+    radius_m = NumberField("Radius in metres", validators=[InputRequired(message="Enter a radius.")], default=500)
+    delivery = SelectField("How to tell you", choices=DELIVERY_CHOICES)
+
+
+class CategoryFollowForm(Form):
+    category = SelectField("Category")
+    delivery = SelectField("How to tell you", choices=DELIVERY_CHOICES)

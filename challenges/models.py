@@ -57,6 +57,11 @@ class Problem(db.Model):
         Index("ix_problems_category_created", "category", "created_at"),
         Index("ix_problems_cell", "cell"),
         Index("ix_problems_category_cell", "category", "cell"),
+        # Partial: almost no problem is merged, and a full index on the column tempts SQLite
+        # to read lists through it (and sort in memory) for "merged_into_id IS NULL".
+        Index("ix_problems_merged_into_id", "merged_into_id",
+              sqlite_where=db.text("merged_into_id IS NOT NULL"),
+              postgresql_where=db.text("merged_into_id IS NOT NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -70,7 +75,7 @@ class Problem(db.Model):
     # Grid cell of (lat, lon) for nearby lookups: see challenges/geo.py.
     cell: Mapped[int] = mapped_column(BigInteger)
     reporter_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
-    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("problems.id"), index=True)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("problems.id"))
     # Kept by the services in the same transaction as the rows they count (atomic
     # UPDATE ... SET n = n + 1), so lists can sort by "most affected" without a join.
     confirmations_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

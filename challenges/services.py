@@ -15,9 +15,10 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from accounts.services import is_member, team_ids_of
 from challenges import geo, rules
-from challenges.models import (LIVE_CLAIM_STATES, Claim, ClaimStatus, Problem, ProblemStatus,
-                               ProblemUpdate, Quest, QuestMode, Review)
+from challenges.models import (LIVE_CLAIM_STATES, Claim, ClaimStatus, Delivery, Problem, ProblemStatus,
+                               ProblemUpdate, Quest, QuestMode, Review, Subscription, SubscriptionKind)
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from notifications.services import publish
 from scoring import ledger
 from timeutil import as_utc, utcnow
 
@@ -86,12 +87,15 @@ def report_problem(session: Session, *, actor: User, title: str, description: st
                       lat=float(lat), lon=float(lon), cell=geo.cell_of(float(lat), float(lon)),
                       address=(address or "").strip() or None,
                       reporter_id=actor.id, status=ProblemStatus.open.value,
-                      created_at=now, updated_at=now)
+                      created_at=now, updated_at=now, subscribers_count=1, confirmations_count=0)
     session.add(problem)
     session.flush()
-    session.add(ProblemUpdate(problem_id=problem.id, author_id=actor.id, kind="reported",
-                              new_status=problem.status, created_at=now))
+    entry = ProblemUpdate(problem_id=problem.id, author_id=actor.id, kind="reported",
+                          new_status=problem.status, created_at=now)
+    session.add_all([entry, Subscription(user_id=actor.id, kind=SubscriptionKind.problem.value,
+                                         problem_id=problem.id, delivery=Delivery.immediate.value)])
     session.flush()
+    publish(session, entry)  # area and category subscribers hear of new problems
     return problem
 
 
@@ -116,6 +120,8 @@ def change_status(session: Session, *, actor: User, problem: Problem, status: st
                   note: str | None = None, now: datetime | None = None) -> ProblemUpdate:
     if not actor.is_organiser:
         raise Forbidden("change a problem's status", "only organisers do that.")
+    if problem.merged_into_id is not None:
+        raise Conflict(f"Problem #{problem.id} was merged into #{problem.merged_into_id}; update that one.")
     if status not in {s.value for s in ProblemStatus}:
         raise ValidationFailed({"status": [f"Choose one of: {', '.join(s.value for s in ProblemStatus)}."]})
     if status == problem.status:
@@ -130,6 +136,7 @@ def change_status(session: Session, *, actor: User, problem: Problem, status: st
     problem.updated_at = now
     session.add(entry)
     session.flush()
+    publish(session, entry)
     return entry
 
 

@@ -8,8 +8,13 @@ from sqlalchemy.orm import selectinload
 
 from accounts.forms import EmptyForm
 from accounts.services import teams_of
-from challenges import rules, services
-from challenges.forms import ClaimForm, EvidenceForm, ProblemForm, QuestForm, ReviewForm, StatusForm
+from challenges import rules, services, tracker
+from challenges.forms import (AreaForm, CategoryFollowForm, ClaimForm, CommentForm, EvidenceForm, MergeForm,
+                              ProblemForm, QuestForm, ReviewForm, StatusForm)
+from challenges.nearby import find_nearby
+from media.images import PhotoRejected
+from media.services import photos_for, read_uploads, save_photos
+from media.views import upload_settings
 from challenges.models import Problem, ProblemStatus, ProblemUpdate, Quest, QuestMode
 from errors import DomainError, Forbidden, ValidationFailed
 from extensions import db
@@ -24,7 +29,18 @@ def _categories() -> tuple[str, ...]:
     return current_app.config["CATEGORIES"]
 
 
+def _attach_photos(form, **owner) -> None:
+    """Store the form's photos with their problem, update or claim, in the same transaction."""
+    settings = upload_settings()
+    uploads = read_uploads(form.photos.data, max_bytes=settings["max_bytes"])
+    if uploads:
+        save_photos(db.session, actor=current_user, uploads=uploads, field="photos", **owner, **settings)
+
+
 # --- problems ------------------------------------------------------------------------------
+
+SORTS = ("newest", "affected")
+
 
 @bp.get("/problems")
 def problems():
@@ -32,9 +48,12 @@ def problems():
     status = request.args.get("status") or None
     category = category if category in _categories() else None
     status = status if status in {s.value for s in ProblemStatus} else None
-    page = db.paginate(services.problems_select(category=category, status=status),
-                       per_page=current_app.config["PAGE_SIZE"], max_per_page=100)
-    return render_template("challenges/problems.html", page=page, category=category, status=status,
+    sort = request.args.get("sort") if request.args.get("sort") in SORTS else "newest"
+    stmt = services.problems_select(category=category, status=status).where(Problem.merged_into_id.is_(None))
+    if sort == "affected":
+        stmt = tracker.problems_by_priority(stmt)
+    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], max_per_page=100)
+    return render_template("challenges/problems.html", page=page, category=category, status=status, sort=sort,
                            categories=_categories(), statuses=[s.value for s in ProblemStatus])
 
 
@@ -44,17 +63,23 @@ def new_problem():
     form = ProblemForm()
     form.category.choices = [(c, c.capitalize()) for c in _categories()]
     if form.validate_on_submit():
+        candidates = [] if form.checked_nearby.data else _nearby_candidates(form)
+        if candidates:  # the no-JavaScript duplicate check: a step before filing
+            form.checked_nearby.data = "1"
+            return render_template("challenges/problem_check.html", form=form, candidates=candidates,
+                                   confirm_form=EmptyForm())
         try:
             problem = services.report_problem(
                 db.session, actor=current_user, title=form.title.data, description=form.description.data,
                 category=form.category.data, lat=form.lat.data, lon=form.lon.data,
                 address=form.address.data, categories=_categories())
+            _attach_photos(form, problem_id=problem.id)
         except DomainError as error:
             db.session.rollback()
             apply_errors(form, error)
         else:
             db.session.commit()
-            flash("Thank you: your report is public and anyone can follow it.", "success")
+            flash("Thank you: your report is public and you will hear when it changes.", "success")
             return redirect(url_for("challenges.problem", problem_id=problem.id))
     elif form.is_submitted():
         add_rule_errors(form, rules.problem_problems(
@@ -63,15 +88,64 @@ def new_problem():
     return render_template("challenges/problem_new.html", form=form), 422 if form.errors else 200
 
 
+def _nearby_candidates(form: ProblemForm):
+    if rules.coordinate_problems(form.lat.data, form.lon.data):
+        return []  # the report itself will explain the coordinates
+    return find_nearby(db.session, lat=form.lat.data, lon=form.lon.data, category=form.category.data,
+                       radius_m=current_app.config["NEARBY_RADIUS_M"], limit=10)
+
+
 @bp.get("/problems/<int:problem_id>")
 def problem(problem_id: int):
     problem = db.session.scalar(select(Problem).where(Problem.id == problem_id).options(
         selectinload(Problem.updates).selectinload(ProblemUpdate.author), selectinload(Problem.reporter)))
     if problem is None:
         abort(404)
+    if problem.merged_into_id is not None:
+        survivor = tracker.survivor_of(db.session, problem)
+        flash(f"Problem #{problem.id} was the same as this one, so they were merged.", "info")
+        return redirect(url_for("challenges.problem", problem_id=survivor.id), code=301)
     quests = db.session.scalars(select(Quest).where(Quest.problem_id == problem.id)).all()
-    return render_template("challenges/problem.html", problem=problem, quests=quests,
-                           status_form=StatusForm(status=problem.status))
+    me = current_user if current_user.is_authenticated else None
+    photos = photos_for(db.session, problem_ids=[problem.id], update_ids=[u.id for u in problem.updates])
+    return render_template(
+        "challenges/problem.html", problem=problem, quests=quests, action_form=EmptyForm(), photos=photos,
+        status_form=StatusForm(status=problem.status), comment_form=CommentForm(), merge_form=MergeForm(),
+        following=me is not None and tracker.problem_subscription(
+            db.session, user_id=me.id, problem_id=problem.id) is not None,
+        confirmed=me is not None and tracker.has_confirmed(db.session, user_id=me.id, problem_id=problem.id))
+
+
+def _problem_action(problem_id: int, action, success: str):
+    """Run a one-button action on a problem (or the one it was merged into), then go back."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    problem = tracker.survivor_of(db.session, services.get_problem(db.session, problem_id))
+    action(problem)
+    db.session.commit()
+    flash(success, "success")
+    return redirect(url_for("challenges.problem", problem_id=problem.id))
+
+
+@bp.post("/problems/<int:problem_id>/confirm")
+@login_required
+def confirm(problem_id: int):
+    return _problem_action(problem_id, lambda p: tracker.confirm(db.session, actor=current_user, problem=p),
+                           "Thank you: you are counted as seeing this too, and you will hear when it changes.")
+
+
+@bp.post("/problems/<int:problem_id>/subscribe")
+@login_required
+def subscribe(problem_id: int):
+    return _problem_action(problem_id, lambda p: tracker.subscribe(db.session, actor=current_user, problem=p),
+                           "You are following this problem.")
+
+
+@bp.post("/problems/<int:problem_id>/unsubscribe")
+@login_required
+def unsubscribe(problem_id: int):
+    return _problem_action(problem_id, lambda p: tracker.unsubscribe(db.session, actor=current_user, problem=p),
+                           "You no longer follow this problem.")
 
 
 @bp.post("/problems/<int:problem_id>/status")
@@ -83,10 +157,66 @@ def change_status(problem_id: int):
         services.change_status(db.session, actor=current_user, problem=problem,
                                status=form.status.data, note=form.note.data)
         db.session.commit()
-        flash(f"Status changed to {problem.status.replace('_', ' ')}.", "success")
+        flash(f"Status changed to {problem.status.replace('_', ' ')}. Followers will be told.", "success")
     else:
         flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
     return redirect(url_for("challenges.problem", problem_id=problem.id))
+
+
+@bp.post("/problems/<int:problem_id>/comments")
+@login_required
+def comment(problem_id: int):
+    problem = services.get_problem(db.session, problem_id)
+    form = CommentForm()
+    if form.validate_on_submit():
+        entry = tracker.comment(db.session, actor=current_user, problem=problem, body=form.body.data)
+        _attach_photos(form, update_id=entry.id)
+        db.session.commit()
+        flash("Update posted. Followers will be told.", "success")
+    else:
+        flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+    return redirect(url_for("challenges.problem", problem_id=problem.id))
+
+
+@bp.post("/problems/<int:problem_id>/merge")
+@login_required
+def merge(problem_id: int):
+    duplicate = services.get_problem(db.session, problem_id)
+    form = MergeForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+        return redirect(url_for("challenges.problem", problem_id=duplicate.id))
+    into = services.get_problem(db.session, form.into_id.data)
+    survivor = tracker.merge(db.session, actor=current_user, duplicate=duplicate, into=into)
+    db.session.commit()
+    flash(f"Problem #{duplicate.id} merged into this one.", "success")
+    return redirect(url_for("challenges.problem", problem_id=survivor.id))
+
+
+@bp.route("/follow", methods=["GET", "POST"])
+@login_required
+def follow():
+    """Follow an area (new problems within a radius) or a category."""
+    area, category = AreaForm(prefix="area"), CategoryFollowForm(prefix="cat")
+    category.category.choices = [(c, c.capitalize()) for c in _categories()]
+    if request.method == "POST":
+        try:
+            if "area-submit" in request.form and area.validate_on_submit():
+                tracker.subscribe_area(db.session, actor=current_user, lat=area.lat.data, lon=area.lon.data,
+                                       radius_m=area.radius_m.data, delivery=area.delivery.data)
+            elif "cat-submit" in request.form and category.validate_on_submit():
+                tracker.subscribe_category(db.session, actor=current_user, category=category.category.data,
+                                           categories=_categories(), delivery=category.delivery.data)
+            else:
+                return render_template("challenges/follow.html", area=area, category=category), 422
+        except ValidationFailed as error:
+            db.session.rollback()
+            apply_errors(area if "area-submit" in request.form else category, error)
+            return render_template("challenges/follow.html", area=area, category=category), 422
+        db.session.commit()
+        flash("Done: you will hear about new problems there.", "success")
+        return redirect(url_for("challenges.follow"))
+    return render_template("challenges/follow.html", area=area, category=category)
 
 
 # --- quests --------------------------------------------------------------------------------
@@ -176,7 +306,7 @@ def claim_detail(claim_id: int):
     if not services.can_view_claim(db.session, current_user, claim):
         abort(404)  # claims are private to their team and the organisers
     return render_template("challenges/claim.html", claim=claim, evidence_form=EvidenceForm(),
-                           review_form=ReviewForm(),
+                           review_form=ReviewForm(), photos=photos_for(db.session, claim_ids=[claim.id]).claims,
                            may_submit=services.can_act_for_claim(db.session, current_user, claim),
                            may_review=services.may_review(db.session, current_user, claim))
 
@@ -191,7 +321,8 @@ def submit(claim_id: int):
     if form.validate_on_submit():
         try:
             services.submit_evidence(db.session, actor=current_user, claim=claim, evidence=form.evidence.data)
-        except ValidationFailed as error:
+            _attach_photos(form, claim_id=claim.id)
+        except (ValidationFailed, PhotoRejected) as error:
             db.session.rollback()
             apply_errors(form, error)
         else:

@@ -64,6 +64,7 @@ def test_config(database_url: str, redis_url: str | None) -> dict:
         "REDIS_URL": redis_url,
         "PASSWORD_HASH_METHOD": TEST_HASH,
         "CATEGORIES": ("pothole", "litter", "graffiti", "other"),
+        "PHOTO_STORAGE": "memory",
     }
 
 
@@ -113,6 +114,9 @@ def wipe(app) -> None:
         client = app.extensions["fixquest.redis"]
         if client is not None:
             client.flushdb()
+        jobs = app.extensions["fixquest.jobs"]
+        if hasattr(jobs, "clear"):
+            jobs.clear()  # background jobs left by this test must not run against the next one
 
 
 @pytest.fixture(autouse=True)

@@ -1,29 +1,14 @@
 """Main pages issue a bounded number of SQL queries, whatever the amount of data."""
 from __future__ import annotations
 
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event
 
 from extensions import db
+from tests.querycount import counting
 from tests.factories import approve, make_claim, make_organiser, make_problem, make_quest, make_team, make_user
 
 PAGES = ["/", "/problems", "/quests", "/leaderboards", "/teams", "/claims"]
-
-
-@contextmanager
-def counting(engine):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def seed(organiser, n: int) -> None:
