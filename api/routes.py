@@ -5,7 +5,7 @@ the session back), so the views hold no error handling of their own.
 """
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import current_app, redirect, url_for
 
 from accounts import services as accounts
 from accounts.models import User
@@ -17,6 +17,7 @@ from api.parsing import (MAX_ID, MAX_PAGE_SIZE, InvalidParameter, choice_arg, id
 from api.serializers import (board_entry_json, claim_json, nearby_json, problem_json, quest_json,
                              reported_problem_json)
 from challenges import services as challenges
+from challenges import tracker
 from challenges.geo import BadArea
 from challenges.models import Claim, ProblemStatus
 from challenges.nearby import Nearby, find_nearby
@@ -100,7 +101,42 @@ def nearby_problems():
 
 @bp.get(f"/problems/<{ID}:problem_id>")
 def problem(problem_id: int):
-    return problem_json(challenges.get_problem(db.session, problem_id))
+    """A problem; one merged into another answers 301 with the survivor's URL."""
+    found = challenges.get_problem(db.session, problem_id)
+    if found.merged_into_id is not None:
+        survivor = tracker.survivor_of(db.session, found)
+        return redirect(url_for(".problem", problem_id=survivor.id), code=301)
+    return problem_json(found)
+
+
+@bp.post(f"/problems/<{ID}:problem_id>/confirm")
+@token_required
+def confirm_problem(actor: User, problem_id: int):
+    """'I see this too': counts towards the problem's priority and follows it. Answers with
+    the problem confirmed (the survivor, if this one was merged); 409 if already confirmed
+    or if it is the caller's own report."""
+    confirmed = tracker.confirm(db.session, actor=actor, problem=challenges.get_problem(db.session, problem_id))
+    db.session.commit()
+    return problem_json(confirmed)
+
+
+@bp.put(f"/problems/<{ID}:problem_id>/subscription")
+@token_required
+def follow_problem(actor: User, problem_id: int):
+    """Follow a problem (idempotent). Optional {"delivery": "immediate"|"digest"|"in_app"}."""
+    values = read_fields(json_body(optional=True), {"delivery": text})
+    subscription = tracker.subscribe(db.session, actor=actor, problem=challenges.get_problem(db.session, problem_id),
+                                     delivery=values["delivery"] or "immediate")
+    db.session.commit()
+    return {"problem_id": subscription.problem_id, "delivery": subscription.delivery, "following": True}
+
+
+@bp.delete(f"/problems/<{ID}:problem_id>/subscription")
+@token_required
+def unfollow_problem(actor: User, problem_id: int):
+    tracker.unsubscribe(db.session, actor=actor, problem=challenges.get_problem(db.session, problem_id))
+    db.session.commit()
+    return {"problem_id": problem_id, "following": False}
 
 
 # --- quests --------------------------------------------------------------------------------

@@ -18,7 +18,10 @@ def problem_json(problem: Problem) -> dict:
         "lat": problem.lat,
         "lon": problem.lon,
         "address": problem.address,
+        "confirmations_count": problem.confirmations_count,
+        "subscribers_count": problem.subscribers_count,
         "created_at": isoformat(problem.created_at),
+        "updated_at": isoformat(problem.updated_at),
     }
 
 

@@ -107,8 +107,10 @@ def get_problem(session: Session, problem_id: int) -> Problem:
 
 
 def problems_select(*, category: str | None = None, status: str | None = None) -> Select:
-    """Newest first, optionally filtered; for pagination by the caller."""
-    stmt = select(Problem).order_by(Problem.created_at.desc(), Problem.id.desc())
+    """Newest first, optionally filtered, without problems merged into others; for
+    pagination by the caller."""
+    stmt = (select(Problem).where(Problem.merged_into_id.is_(None))
+            .order_by(Problem.created_at.desc(), Problem.id.desc()))
     if category:
         stmt = stmt.where(Problem.category == category)
     if status:

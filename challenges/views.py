@@ -49,7 +49,7 @@ def problems():
     category = category if category in _categories() else None
     status = status if status in {s.value for s in ProblemStatus} else None
     sort = request.args.get("sort") if request.args.get("sort") in SORTS else "newest"
-    stmt = services.problems_select(category=category, status=status).where(Problem.merged_into_id.is_(None))
+    stmt = services.problems_select(category=category, status=status)
     if sort == "affected":
         stmt = tracker.problems_by_priority(stmt)
     page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], max_per_page=100)

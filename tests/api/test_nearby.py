@@ -15,7 +15,8 @@ from tests.test_geo import destination
 HERE = (51.4545, -2.5879)
 REPORT = {"title": "Pothole on Broad Street", "description": "Deep enough to break an ankle.",
           "category": "pothole", "lat": HERE[0], "lon": HERE[1], "address": "Broad Street"}
-PROBLEM_KEYS = {"id", "title", "description", "category", "status", "lat", "lon", "address", "created_at"}
+PROBLEM_KEYS = {"id", "title", "description", "category", "status", "lat", "lon", "address", "created_at",
+                "updated_at", "confirmations_count", "subscribers_count"}
 
 
 def problem_at(reporter, bearing: float, distance_m: float, **kw):

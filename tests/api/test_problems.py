@@ -22,7 +22,9 @@ def test_reporting_a_problem_returns_it_with_its_location(client):
     assert response.status_code == 201
     problem = response.get_json()
     assert set(problem) == {"id", "title", "description", "category", "status", "lat", "lon",
-                            "address", "created_at", "nearby"}
+                            "address", "created_at", "updated_at", "confirmations_count",
+                            "subscribers_count", "nearby"}
+    assert (problem["confirmations_count"], problem["subscribers_count"]) == (0, 1)  # the reporter follows
     assert problem.pop("nearby") == []
     assert problem["status"] == "open" and problem["lat"] == 51.4545
     assert ISO_UTC.match(problem["created_at"])
