@@ -25,6 +25,11 @@ class Difficulty(str, enum.Enum):
     hard = "hard"
 
 
+class ReviewMode(str, enum.Enum):
+    organiser = "organiser"  # one organiser decides
+    peer = "peer"            # N independent peer reviews (organisers can always decide)
+
+
 class QuestMode(str, enum.Enum):
     solo = "solo"
     team = "team"
@@ -125,6 +130,13 @@ class Quest(db.Model):
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     mode: Mapped[str] = mapped_column(String(10), default=QuestMode.solo.value)
     evidence_wanted: Mapped[str] = mapped_column(String(500))
+    review_mode: Mapped[str] = mapped_column(String(10), default=ReviewMode.organiser.value,
+                                             server_default=ReviewMode.organiser.value)
+    peer_reviews_needed: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    # Dynamic value (event quests, see scoring/rules.py): the value falls from `points`
+    # towards dynamic_min_points as more teams solve it; None means a fixed value.
+    dynamic_min_points: Mapped[int | None] = mapped_column(Integer)
+    dynamic_decay: Mapped[int | None] = mapped_column(Integer)
     created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
@@ -160,6 +172,17 @@ class Claim(db.Model):
     user: Mapped[User] = relationship()
     team: Mapped[Team | None] = relationship()
     reviews: Mapped[list[Review]] = relationship(back_populates="claim", order_by="Review.id")
+
+
+class ClaimMember(db.Model):
+    """A team member who took part in a team claim: credited when it is approved."""
+
+    __tablename__ = "claim_members"
+    __table_args__ = (UniqueConstraint("claim_id", "user_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
 
 
 class Review(db.Model):
