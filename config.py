@@ -77,6 +77,26 @@ def _positive_int_from_env(name: str, default: int) -> int:
     return value
 
 
+def _int_from_env(name: str, default: int, low: int, high: int) -> int:
+    raw = os.environ.get(name, str(default))
+    try:
+        value = int(raw)
+    except ValueError:
+        value = low - 1
+    if not low <= value <= high:
+        raise ConfigError(f"{name} must be a whole number from {low} to {high}, not {raw!r}.")
+    return value
+
+
+def _multipliers_from_env() -> dict[str, float]:
+    from scoring.rules import RuleError, parse_multipliers
+
+    try:
+        return parse_multipliers(os.environ.get("FIXQUEST_DIFFICULTY_MULTIPLIERS", "easy=1,medium=1.5,hard=2"))
+    except RuleError as error:
+        raise ConfigError(f"FIXQUEST_DIFFICULTY_MULTIPLIERS: {error}") from None
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the configuration mapping from the process environment."""
     default_db = "sqlite:///" + os.path.join(instance_path, "fixquest.db")
@@ -89,6 +109,11 @@ def from_environment(instance_path: str) -> dict:
         "CATEGORIES": _categories_from_env(),
         "TIMEZONE": os.environ.get("FIXQUEST_TIMEZONE", "Europe/London"),
         "NEARBY_RADIUS_M": float(os.environ.get("FIXQUEST_NEARBY_RADIUS_M", "50")),
+        "SCORING_MULTIPLIERS": _multipliers_from_env(),
+        "SCORING_REVIEWER_POINTS": _int_from_env("FIXQUEST_REVIEWER_POINTS", 1, 0, 100),
+        "SCORING_TEAM_SPLIT": os.environ.get("FIXQUEST_TEAM_SPLIT", "full"),
+        "PEER_REVIEW_LEVEL": _int_from_env("FIXQUEST_PEER_REVIEW_LEVEL", 2, 1, 100),
+        "PROPOSE_QUEST_LEVEL": _int_from_env("FIXQUEST_PROPOSE_QUEST_LEVEL", 5, 1, 100),
         "AUTO_MIGRATE": os.environ.get("FIXQUEST_AUTO_MIGRATE", "1") != "0",
         "PASSWORD_HASH_METHOD": "scrypt",
         "MIN_PASSWORD_LENGTH": 10,

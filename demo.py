@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from accounts import services as accounts
 from accounts.models import Team, User
+from challenges import reviews
 from challenges import services as challenges
 from challenges.models import Claim, Problem, Quest
 from errors import DomainError
@@ -502,7 +503,7 @@ class DemoLoader:
                                        now=taken_at + timedelta(hours=3))
         if plan.outcome in ("approved", "rejected"):
             decided_at = min(taken_at + timedelta(hours=20), self.now - timedelta(minutes=30))
-            challenges.review_claim(self.session, actor=self.people[plan.reviewer], claim=claim,
+            reviews.review_claim(self.session, actor=self.people[plan.reviewer], claim=claim,
                                     decision="approve" if plan.outcome == "approved" else "reject",
                                     reason=plan.reason, now=decided_at)
         self.made[f"claims {plan.outcome}"] += 1

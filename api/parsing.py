@@ -91,6 +91,13 @@ def identifier(value: Any) -> int:
     return value
 
 
+def id_list(value: Any) -> list[int]:
+    """A JSON array of record ids, e.g. the team members who took part."""
+    if not isinstance(value, list) or len(value) > 100:
+        raise WrongType("Expected a list of ids (at most 100).")
+    return [identifier(item) for item in value]
+
+
 def timestamp(value: Any) -> datetime:
     """ISO 8601 date and time; with a zone it is converted to UTC, without one it is UTC."""
     example = "Expected an ISO 8601 date and time, like 2026-11-27T09:30:00Z."

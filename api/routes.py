@@ -11,18 +11,19 @@ from accounts import services as accounts
 from accounts.models import User
 from api import bp
 from api.auth import token_required
-from api.parsing import (MAX_ID, MAX_PAGE_SIZE, InvalidParameter, choice_arg, identifier, int_arg, json_body,
+from api.parsing import (MAX_ID, MAX_PAGE_SIZE, InvalidParameter, choice_arg, id_list, identifier, int_arg, json_body,
                          number, number_arg, page_args, paginated, read_args, read_fields, read_search_args,
                          text, timestamp, whole_number)
 from api.serializers import (board_entry_json, claim_json, nearby_json, problem_json, quest_json,
                              reported_problem_json)
 from challenges import services as challenges
-from challenges import tracker
+from challenges import reviews, tracker
 from challenges.geo import BadArea
 from challenges.models import Claim, ProblemStatus
 from challenges.nearby import Nearby, find_nearby
 from errors import NotFound
 from extensions import db
+from scoring.rules import ScoringSettings
 from scoring.views import board_rows
 
 ID = f"int(max={MAX_ID})"  # a larger number is no row's id (and overflows SQLite): a plain 404
@@ -32,7 +33,10 @@ PROBLEM_FIELDS = {"title": text, "description": text, "category": text, "lat": n
                   "lon": number, "address": text}
 QUEST_FIELDS = {"title": text, "brief": text, "points": whole_number, "difficulty": text,
                 "mode": text, "evidence_wanted": text, "starts_at": timestamp,
-                "ends_at": timestamp, "problem_id": identifier}
+                "ends_at": timestamp, "problem_id": identifier, "review_mode": text,
+                "peer_reviews_needed": whole_number, "dynamic_min_points": whole_number,
+                "dynamic_decay": whole_number}
+QUEST_DEFAULTS = {"review_mode": "organiser", "peer_reviews_needed": 2}
 
 
 def created(body: dict, location: str):
@@ -145,6 +149,7 @@ def unfollow_problem(actor: User, problem_id: int):
 @token_required
 def create_quest(actor: User):
     values = read_fields(json_body(), QUEST_FIELDS)
+    values.update({k: default for k, default in QUEST_DEFAULTS.items() if values[k] is None})
     quest = challenges.create_quest(db.session, actor=actor, **values)
     db.session.commit()
     return created(quest_json(quest), url_for(".quest", quest_id=quest.id))
@@ -167,7 +172,7 @@ def visible_claim(actor: User, claim_id: int) -> Claim:
     """Claims are private to the claimant, their team and organisers: to anyone else a
     claim does not exist (404, not 403, so ids reveal nothing)."""
     claim = challenges.get_claim(db.session, claim_id)
-    if not challenges.can_view_claim(db.session, actor, claim):
+    if not reviews.can_view_claim(db.session, actor, claim, ScoringSettings.from_config(current_app.config)):
         raise NotFound("claim", claim_id)
     return claim
 
@@ -191,9 +196,9 @@ def claim(actor: User, claim_id: int):
 @bp.post(f"/claims/<{ID}:claim_id>/submit")
 @token_required
 def submit_evidence(actor: User, claim_id: int):
-    values = read_fields(json_body(), {"evidence": text})
+    values = read_fields(json_body(), {"evidence": text, "members": id_list})
     claim = challenges.submit_evidence(db.session, actor=actor, claim=visible_claim(actor, claim_id),
-                                       evidence=values["evidence"])
+                                       evidence=values["evidence"], members=values["members"])
     db.session.commit()
     return claim_json(claim)
 
@@ -202,8 +207,20 @@ def submit_evidence(actor: User, claim_id: int):
 @token_required
 def review_claim(actor: User, claim_id: int):
     values = read_fields(json_body(), {"decision": text, "reason": text})
-    claim = challenges.review_claim(db.session, actor=actor, claim=visible_claim(actor, claim_id),
-                                    decision=values["decision"], reason=values["reason"])
+    claim = reviews.review_claim(db.session, actor=actor, claim=visible_claim(actor, claim_id),
+                                 decision=values["decision"], reason=values["reason"],
+                                 settings=ScoringSettings.from_config(current_app.config))
+    db.session.commit()
+    return claim_json(claim)
+
+
+@bp.post(f"/claims/<{ID}:claim_id>/reverse")
+@token_required
+def reverse_claim(actor: User, claim_id: int):
+    """Organisers: an approved claim found to be fraudulent; every point it paid is reversed."""
+    values = read_fields(json_body(), {"reason": text})
+    claim = reviews.reverse_claim(db.session, actor=actor, claim=visible_claim(actor, claim_id),
+                                  reason=values["reason"])
     db.session.commit()
     return claim_json(claim)
 

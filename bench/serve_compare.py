@@ -163,6 +163,7 @@ def add_generated_players(count: int) -> None:
     """More rows for the leaderboard to rank: `count` players who each completed one of
     a few generated solo quests, all through the services."""
     from accounts.services import create_user, user_by_email
+    from challenges import reviews
     from challenges import services as challenges
     from extensions import db
 
@@ -177,7 +178,7 @@ def add_generated_players(count: int) -> None:
                              hash_method=FAST_HASH)
         claim = challenges.claim_quest(db.session, actor=player, quest=quests[n % len(quests)])
         challenges.submit_evidence(db.session, actor=player, claim=claim, evidence="Done.")
-        challenges.review_claim(db.session, actor=reviewer, claim=claim, decision="approve")
+        reviews.review_claim(db.session, actor=reviewer, claim=claim, decision="approve")
         if n % 200 == 199:
             db.session.commit()
     db.session.commit()

@@ -1,4 +1,6 @@
-from wtforms import HiddenField, MultipleFileField, RadioField, SelectField, StringField, TextAreaField
+from wtforms import (HiddenField, MultipleFileField, RadioField, SelectField, SelectMultipleField, StringField,
+                     TextAreaField)
+from wtforms.widgets import CheckboxInput, ListWidget
 from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from challenges import rules
@@ -50,6 +52,15 @@ class QuestForm(Form):
     ends_at = LocalDateTimeField("Closes (optional)", validators=[Optional()],
                                  description="Quests with a deadline show a countdown.")
     problem_id = SelectField("Problem it tackles (optional)", coerce=int, default=0)
+    review_mode = RadioField("Who reviews claims", choices=[
+        ("organiser", "An organiser"), ("peer", "Peer reviewers (experienced players)")], default="organiser")
+    peer_reviews_needed = WholeNumberField("Peer approvals needed", default=2, validators=[Optional()],
+                                           description="For peer review: this many must approve; a majority rejecting rejects.")
+    dynamic_min_points = WholeNumberField("Minimum value (optional, for contests)", validators=[Optional()],
+                                          description="Leave empty for a fixed value. With a minimum and a decay, the "
+                                                      "value falls as more teams solve the quest, and everyone who "
+                                                      "solved it holds the current value.")
+    dynamic_decay = WholeNumberField("Solves until the minimum (optional)", validators=[Optional()])
 
 
 class ClaimForm(Form):
@@ -57,9 +68,17 @@ class ClaimForm(Form):
 
 
 class EvidenceForm(Form):
+    members = SelectMultipleField("Who took part", coerce=int, widget=ListWidget(prefix_label=False),
+                                  option_widget=CheckboxInput(),
+                                  description="Everyone ticked is credited when the claim is approved.")
     evidence = TextAreaField("Your evidence", validators=[DataRequired(), Length(max=rules.EVIDENCE_MAX)],
                              description="What did you do, where and when?")
     photos = photos_field("Photos (optional)")
+
+
+class ReverseForm(Form):
+    reason = TextAreaField("Why reverse this approved claim?", validators=[DataRequired(), Length(max=rules.REASON_MAX)],
+                           description="Every point it paid is taken back by a recorded correction.")
 
 
 class ReviewForm(Form):

@@ -40,6 +40,7 @@ class ClaimStatus(str, enum.Enum):
     submitted = "submitted"
     approved = "approved"
     rejected = "rejected"
+    reversed = "reversed"  # approved, then found fraudulent: its points were reversed
 
 
 # A person or team holds at most one claim on a quest that is still live (taken or

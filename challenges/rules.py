@@ -4,7 +4,7 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
-from challenges.models import Difficulty, QuestMode
+from challenges.models import Difficulty, QuestMode, ReviewMode
 
 TITLE_MAX = 120
 DESCRIPTION_MAX = 5000
@@ -51,6 +51,26 @@ def problem_problems(*, title, description, category, lat, lon, address,
     if category not in categories:
         fields["category"] = [f"Choose one of: {', '.join(categories)}."]
     fields.update(coordinate_problems(lat, lon))
+    return fields
+
+
+def review_problems(*, review_mode, peer_reviews_needed, points, dynamic_min_points,
+                    dynamic_decay) -> dict[str, list[str]]:
+    """How a quest is reviewed and whether its value is dynamic."""
+    fields: dict[str, list[str]] = {}
+    if review_mode not in {m.value for m in ReviewMode}:
+        fields["review_mode"] = ["Choose organiser or peer review."]
+    if (isinstance(peer_reviews_needed, bool) or not isinstance(peer_reviews_needed, int)
+            or not 1 <= peer_reviews_needed <= 10):
+        fields["peer_reviews_needed"] = ["Ask for 1 to 10 peer reviews."]
+    if (dynamic_min_points is None) != (dynamic_decay is None):
+        fields["dynamic_min_points"] = ["Give both a minimum value and a decay, or neither."]
+    elif dynamic_min_points is not None:
+        if (isinstance(dynamic_min_points, bool) or not isinstance(dynamic_min_points, int)
+                or not isinstance(points, int) or not 0 <= dynamic_min_points <= points):
+            fields["dynamic_min_points"] = ["The minimum value must be between 0 and the quest's points."]
+        if isinstance(dynamic_decay, bool) or not isinstance(dynamic_decay, int) or not 1 <= dynamic_decay <= 1000:
+            fields["dynamic_decay"] = ["Decay is a number of solves from 1 to 1000."]
     return fields
 
 

@@ -15,11 +15,11 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from accounts.services import is_member, team_ids_of
 from challenges import geo, rules
-from challenges.models import (LIVE_CLAIM_STATES, Claim, ClaimStatus, Delivery, Problem, ProblemStatus,
-                               ProblemUpdate, Quest, QuestMode, Review, Subscription, SubscriptionKind)
+from accounts.models import TeamMembership
+from challenges.models import (LIVE_CLAIM_STATES, Claim, ClaimMember, ClaimStatus, Delivery, Problem, ProblemStatus,
+                               ProblemUpdate, Quest, QuestMode, Subscription, SubscriptionKind)
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from notifications.services import publish
-from scoring import ledger
 from timeutil import as_utc, utcnow
 
 
@@ -147,7 +147,9 @@ def change_status(session: Session, *, actor: User, problem: Problem, status: st
 def create_quest(session: Session, *, actor: User, title: str, brief: str, points: int,
                  difficulty: str, mode: str, evidence_wanted: str,
                  starts_at: datetime | None = None, ends_at: datetime | None = None,
-                 problem_id: int | None = None, now: datetime | None = None) -> Quest:
+                 problem_id: int | None = None, review_mode: str = "organiser", peer_reviews_needed: int = 2,
+                 dynamic_min_points: int | None = None, dynamic_decay: int | None = None,
+                 now: datetime | None = None) -> Quest:
     if not actor.is_organiser:
         raise Forbidden("create quests", "only organisers make quests.")
     now = now or utcnow()
@@ -155,13 +157,18 @@ def create_quest(session: Session, *, actor: User, title: str, brief: str, point
     fields = rules.quest_problems(title=title, brief=brief, points=points, difficulty=difficulty,
                                   mode=mode, evidence_wanted=evidence_wanted,
                                   starts_at=starts_at, ends_at=ends_at, now=now)
+    fields.update(rules.review_problems(review_mode=review_mode, peer_reviews_needed=peer_reviews_needed,
+                                        points=points, dynamic_min_points=dynamic_min_points,
+                                        dynamic_decay=dynamic_decay))
     if problem_id is not None and session.get(Problem, problem_id) is None:
         fields["problem_id"] = [f"There is no problem #{problem_id}."]
     if fields:
         raise ValidationFailed(fields)
     quest = Quest(title=title.strip(), brief=brief.strip(), points=points, difficulty=difficulty,
                   mode=mode, evidence_wanted=evidence_wanted.strip(), starts_at=starts_at,
-                  ends_at=ends_at, problem_id=problem_id, created_by_id=actor.id, created_at=now)
+                  ends_at=ends_at, problem_id=problem_id, created_by_id=actor.id, created_at=now,
+                  review_mode=review_mode, peer_reviews_needed=peer_reviews_needed,
+                  dynamic_min_points=dynamic_min_points, dynamic_decay=dynamic_decay)
     session.add(quest)
     session.flush()
     return quest
@@ -255,8 +262,19 @@ def _transition(session: Session, claim: Claim, *, wanted: ClaimStatus, to: Clai
     session.refresh(claim)
 
 
+def _record_members(session: Session, claim: Claim, actor: User, members: Sequence[int] | None) -> None:
+    """Who took part in a team claim (credited when it is approved): the members named,
+    or else the claimant and whoever submitted the evidence. All must be in the team."""
+    chosen = list(dict.fromkeys(members)) if members else list(dict.fromkeys([claim.user_id, actor.id]))
+    team_members = set(session.scalars(select(TeamMembership.user_id).where(TeamMembership.team_id == claim.team_id)))
+    if not set(chosen) <= team_members:
+        raise ValidationFailed({"members": ["Everyone who took part must be a member of the team."]})
+    session.add_all(ClaimMember(claim_id=claim.id, user_id=user_id) for user_id in chosen)
+
+
 def submit_evidence(session: Session, *, actor: User, claim: Claim, evidence: str,
-                    now: datetime | None = None) -> Claim:
+                    members: Sequence[int] | None = None, now: datetime | None = None) -> Claim:
+    """Send a claim for review. For a team claim, `members` names who took part."""
     if not can_act_for_claim(session, actor, claim):
         raise Forbidden("submit evidence for this claim", "it is not yours or your team's.")
     evidence = (evidence or "").strip()
@@ -268,41 +286,10 @@ def submit_evidence(session: Session, *, actor: User, claim: Claim, evidence: st
     quest = claim.quest
     if quest.ends_at is not None and now >= quest.ends_at:
         raise QuestClosed(quest.id, quest.ends_at)
+    if claim.team_id is not None:
+        _record_members(session, claim, actor, members)
     _transition(session, claim, wanted=ClaimStatus.taken, to=ClaimStatus.submitted,
                 evidence=evidence, submitted_at=now)
-    return claim
-
-
-def may_review(session: Session, reviewer: User, claim: Claim) -> bool:
-    return reviewer.is_organiser and not can_act_for_claim(session, reviewer, claim)
-
-
-def review_claim(session: Session, *, actor: User, claim: Claim, decision: str,
-                 reason: str | None = None, now: datetime | None = None) -> Claim:
-    """Approve or reject a submitted claim. Approval pays the quest's points exactly once:
-    the claim moves out of `submitted` in one conditional UPDATE, and the ledger's unique
-    idempotency key backs that up."""
-    if not actor.is_organiser:
-        raise Forbidden("review claims", "only organisers review claims.")
-    if can_act_for_claim(session, actor, claim):
-        raise Forbidden("review this claim", "nobody reviews their own or their team's work.")
-    reason = (reason or "").strip()
-    if decision not in ("approve", "reject"):
-        raise ValidationFailed({"decision": ["Choose approve or reject."]})
-    if decision == "reject" and not reason:
-        raise ValidationFailed({"reason": ["Say why, so the claimant can put it right."]})
-    if len(reason) > rules.REASON_MAX:
-        raise ValidationFailed({"reason": [f"Keep this to {rules.REASON_MAX} characters or fewer."]})
-    now = now or utcnow()
-    to = ClaimStatus.approved if decision == "approve" else ClaimStatus.rejected
-    _transition(session, claim, wanted=ClaimStatus.submitted, to=to, decided_at=now)
-    session.add(Review(claim_id=claim.id, reviewer_id=actor.id, decision=decision,
-                       reason=reason or None, created_at=now))
-    if to is ClaimStatus.approved:
-        ledger.award(session, key=f"claim:{claim.id}:approved", amount=claim.quest.points,
-                     reason=f"Quest completed: {claim.quest.title}", user_id=claim.user_id,
-                     team_id=claim.team_id, claim_id=claim.id)
-    session.flush()
     return claim
 
 
@@ -315,14 +302,3 @@ def claims_of(session: Session, user: User) -> list[Claim]:
     return list(session.scalars(select(Claim).where(cond)
                                 .options(joinedload(Claim.quest), joinedload(Claim.team))
                                 .order_by(Claim.created_at.desc(), Claim.id.desc())))
-
-
-def review_queue(session: Session, reviewer: User) -> list[Claim]:
-    """Submitted claims, oldest first, that this reviewer is allowed to decide."""
-    team_ids = team_ids_of(session, reviewer.id)
-    stmt = (select(Claim).where(Claim.status == ClaimStatus.submitted.value, Claim.user_id != reviewer.id)
-            .options(joinedload(Claim.quest), joinedload(Claim.user), joinedload(Claim.team))
-            .order_by(Claim.submitted_at, Claim.id))
-    if team_ids:
-        stmt = stmt.where(or_(Claim.team_id.is_(None), Claim.team_id.not_in(team_ids)))
-    return list(session.scalars(stmt))

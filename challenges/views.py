@@ -8,11 +8,12 @@ from sqlalchemy.orm import selectinload
 
 from accounts.forms import EmptyForm
 from accounts.services import teams_of
-from challenges import rules, services, tracker
+from challenges import reviews, rules, services, tracker
 from challenges.forms import (AreaForm, CategoryFollowForm, ClaimForm, CommentForm, EvidenceForm, MergeForm,
-                              ProblemForm, QuestForm, ReviewForm, StatusForm)
+                              ProblemForm, QuestForm, ReverseForm, ReviewForm, StatusForm)
 from challenges.nearby import find_nearby
 from media.images import PhotoRejected
+from scoring.rules import ScoringSettings
 from media.services import photos_for, read_uploads, save_photos
 from media.views import upload_settings
 from challenges.models import Problem, ProblemStatus, ProblemUpdate, Quest, QuestMode
@@ -23,6 +24,10 @@ from timeutil import utcnow
 from web import add_rule_errors, apply_errors
 
 bp = Blueprint("challenges", __name__)
+
+
+def _settings() -> ScoringSettings:
+    return ScoringSettings.from_config(current_app.config)
 
 
 def _categories() -> tuple[str, ...]:
@@ -248,7 +253,10 @@ def new_quest():
                 db.session, actor=current_user, title=form.title.data, brief=form.brief.data,
                 points=form.points.data, difficulty=form.difficulty.data, mode=form.mode.data,
                 evidence_wanted=form.evidence_wanted.data, starts_at=to_utc(form.starts_at.data, zone),
-                ends_at=to_utc(form.ends_at.data, zone), problem_id=form.problem_id.data or None)
+                ends_at=to_utc(form.ends_at.data, zone), problem_id=form.problem_id.data or None,
+                review_mode=form.review_mode.data,
+                peer_reviews_needed=2 if form.peer_reviews_needed.data is None else form.peer_reviews_needed.data,
+                dynamic_min_points=form.dynamic_min_points.data, dynamic_decay=form.dynamic_decay.data)
         except DomainError as error:
             db.session.rollback()
             apply_errors(form, error)
@@ -299,28 +307,43 @@ def my_claims():
     return render_template("challenges/claims.html", claims=services.claims_of(db.session, current_user))
 
 
+def _evidence_form(claim) -> EvidenceForm:
+    """The evidence form; for a team claim, the team's members to tick as taking part."""
+    form = EvidenceForm()
+    if claim.team is not None:
+        members = [(m.user_id, m.user.display_name) for m in claim.team.memberships]
+        form.members.choices = members
+        if not form.is_submitted():
+            form.members.data = [claim.user_id, current_user.id]
+    else:
+        form.members.choices = []
+    return form
+
+
 @bp.get("/claims/<int:claim_id>")
 @login_required
 def claim_detail(claim_id: int):
     claim = services.get_claim(db.session, claim_id)
-    if not services.can_view_claim(db.session, current_user, claim):
+    if not reviews.can_view_claim(db.session, current_user, claim, _settings()):
         abort(404)  # claims are private to their team and the organisers
-    return render_template("challenges/claim.html", claim=claim, evidence_form=EvidenceForm(),
-                           review_form=ReviewForm(), photos=photos_for(db.session, claim_ids=[claim.id]).claims,
+    return render_template("challenges/claim.html", claim=claim, evidence_form=_evidence_form(claim),
+                           review_form=ReviewForm(), reverse_form=ReverseForm(),
+                           photos=photos_for(db.session, claim_ids=[claim.id]).claims,
                            may_submit=services.can_act_for_claim(db.session, current_user, claim),
-                           may_review=services.may_review(db.session, current_user, claim))
+                           may_review=reviews.may_review(db.session, current_user, claim, _settings()))
 
 
 @bp.post("/claims/<int:claim_id>/submit")
 @login_required
 def submit(claim_id: int):
     claim = services.get_claim(db.session, claim_id)
-    if not services.can_view_claim(db.session, current_user, claim):
+    if not reviews.can_view_claim(db.session, current_user, claim, _settings()):
         abort(404)
-    form = EvidenceForm()
+    form = _evidence_form(claim)
     if form.validate_on_submit():
         try:
-            services.submit_evidence(db.session, actor=current_user, claim=claim, evidence=form.evidence.data)
+            services.submit_evidence(db.session, actor=current_user, claim=claim, evidence=form.evidence.data,
+                                     members=form.members.data if claim.team_id else None)
             _attach_photos(form, claim_id=claim.id)
         except (ValidationFailed, PhotoRejected) as error:
             db.session.rollback()
@@ -336,22 +359,38 @@ def submit(claim_id: int):
 @bp.get("/review")
 @login_required
 def review_queue():
-    if not current_user.is_organiser:
-        raise Forbidden("see the review queue", "only organisers review claims.")
+    settings = _settings()
+    if not current_user.is_organiser and reviews.level_of(db.session, current_user.id) < settings.peer_review_level:
+        raise Forbidden("see the review queue",
+                        f"organisers review claims, and players join them from level {settings.peer_review_level}.")
     return render_template("challenges/review_queue.html",
-                           claims=services.review_queue(db.session, current_user))
+                           claims=reviews.review_queue(db.session, current_user, _settings()))
+
+
+@bp.post("/claims/<int:claim_id>/reverse")
+@login_required
+def reverse(claim_id: int):
+    claim = services.get_claim(db.session, claim_id)
+    form = ReverseForm()
+    if not form.validate_on_submit():
+        flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+        return redirect(url_for("challenges.claim_detail", claim_id=claim.id))
+    reviews.reverse_claim(db.session, actor=current_user, claim=claim, reason=form.reason.data)
+    db.session.commit()
+    flash("Claim reversed: its points have been taken back.", "success")
+    return redirect(url_for("challenges.claim_detail", claim_id=claim.id))
 
 
 @bp.post("/claims/<int:claim_id>/review")
 @login_required
 def review(claim_id: int):
     claim = services.get_claim(db.session, claim_id)
-    if not services.can_view_claim(db.session, current_user, claim):
+    if not reviews.can_view_claim(db.session, current_user, claim, _settings()):
         abort(404)
     form = ReviewForm()
     if form.validate_on_submit():
         try:
-            services.review_claim(db.session, actor=current_user, claim=claim,
+            reviews.review_claim(db.session, actor=current_user, claim=claim, settings=_settings(),
                                   decision=form.decision.data, reason=form.reason.data)
         except ValidationFailed as error:
             db.session.rollback()
@@ -360,5 +399,6 @@ def review(claim_id: int):
             db.session.commit()
             flash(f"Claim {claim.status}.", "success")
             return redirect(url_for("challenges.review_queue"))
-    return render_template("challenges/claim.html", claim=claim, evidence_form=EvidenceForm(), review_form=form,
-                           may_submit=False, may_review=services.may_review(db.session, current_user, claim)), 422
+    return render_template("challenges/claim.html", claim=claim, evidence_form=_evidence_form(claim), review_form=form,
+                           may_submit=False, may_review=reviews.may_review(db.session, current_user, claim,
+                                                                           _settings())), 422

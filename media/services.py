@@ -195,7 +195,7 @@ class PhotoGroups:
 def photos_for(session: Session, *, problem_ids: Iterable[int] = (), update_ids: Iterable[int] = (),
                claim_ids: Iterable[int] = ()) -> PhotoGroups:
     """Every photo of the given problems, updates and claims, oldest first, in one query.
-    Pass only claim ids the viewer may see (challenges.services.can_view_claim)."""
+    Pass only claim ids the viewer may see (challenges.reviews.can_view_claim)."""
     problem_ids, update_ids, claim_ids = set(problem_ids), set(update_ids), set(claim_ids)
     groups = PhotoGroups()
     conditions = []

@@ -61,12 +61,14 @@ def _visible_photo(key: str) -> Photo:
 
 
 def _may_see_claim(claim_id: int) -> bool:
-    from challenges.services import can_view_claim
+    from challenges.reviews import can_view_claim
+    from scoring.rules import ScoringSettings
 
     if not current_user.is_authenticated:
         return False
     claim = db.session.get(Claim, claim_id)
-    return claim is not None and can_view_claim(db.session, current_user, claim)
+    return claim is not None and can_view_claim(db.session, current_user, claim,
+                                                ScoringSettings.from_config(current_app.config))
 
 
 def _send(object_key: str, photo: Photo) -> Response:

@@ -26,15 +26,21 @@ def _insert_for(session: Session):
     return insert(LedgerEntry)  # pragma: no cover - other databases are not supported
 
 
+KINDS = ("award", "review", "badge", "bonus", "rescore", "reversal")
+
+
 def award(session: Session, *, key: str, amount: int, reason: str, user_id: int | None = None,
-          team_id: int | None = None, claim_id: int | None = None) -> int | None:
+          team_id: int | None = None, claim_id: int | None = None, kind: str = "award",
+          reverses_id: int | None = None) -> int | None:
     """Record `amount` points once for `key`. Returns the new row id, or None if `key` was
     already awarded (by this or any concurrent transaction)."""
     if user_id is None and team_id is None:
         raise ValueError("an award needs a user or a team")
+    if kind not in KINDS:
+        raise ValueError(f"unknown ledger kind {kind!r}")
     stmt = _insert_for(session).values(
         idempotency_key=key, amount=amount, reason=reason[:200], user_id=user_id,
-        team_id=team_id, claim_id=claim_id, created_at=utcnow(),
+        team_id=team_id, claim_id=claim_id, kind=kind, reverses_id=reverses_id, created_at=utcnow(),
     ).returning(LedgerEntry.id)
     entry_id = session.execute(stmt).scalar_one_or_none()
     if entry_id is not None:
@@ -44,3 +50,12 @@ def award(session: Session, *, key: str, amount: int, reason: str, user_id: int 
         if team_id is not None:
             pending.add(("teams", team_id))
     return entry_id
+
+
+def reverse(session: Session, *, entry: LedgerEntry, reason: str) -> int | None:
+    """Undo an entry with a compensating one that names it; rows are never changed or
+    deleted. Reversing the same entry twice records nothing the second time."""
+    if entry.kind == "reversal":
+        raise ValueError("a reversal is not itself reversed; award again instead")
+    return award(session, key=f"reversal:{entry.id}", amount=-entry.amount, reason=reason, kind="reversal",
+                 user_id=entry.user_id, team_id=entry.team_id, claim_id=entry.claim_id, reverses_id=entry.id)

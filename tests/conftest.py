@@ -56,7 +56,7 @@ class CsrfClient(FlaskClient):
         return serializer.dumps(raw)
 
 
-def test_config(database_url: str, redis_url: str | None) -> dict:
+def app_config(database_url: str, redis_url: str | None) -> dict:
     return {
         "TESTING": True,
         "SECRET_KEY": "test-secret-key-that-is-long-enough-for-production",
@@ -65,6 +65,9 @@ def test_config(database_url: str, redis_url: str | None) -> dict:
         "PASSWORD_HASH_METHOD": TEST_HASH,
         "CATEGORIES": ("pothole", "litter", "graffiti", "other"),
         "PHOTO_STORAGE": "memory",
+        # Badges pay no points in tests by default, so tests about quest and review points
+        # can state exact totals; tests/test_badges.py sets the points it checks.
+        "BADGE_POINTS": 0,
     }
 
 
@@ -95,7 +98,7 @@ def redis_url() -> str | None:
 
 @pytest.fixture(scope="session")
 def app(database_url, redis_url):
-    app = create_app(test_config(database_url, redis_url))
+    app = create_app(app_config(database_url, redis_url))
     app.test_client_class = CsrfClient
     return app
 
@@ -166,7 +169,7 @@ def pg_app(app, database_url):
         psycopg.connect(PG_URL.replace("postgresql+psycopg://", "postgresql://"), connect_timeout=2).close()
     except psycopg.OperationalError as exc:
         require_service("PostgreSQL", str(exc))
-    return create_app(test_config(PG_URL, None))
+    return create_app(app_config(PG_URL, None))
 
 
 @pytest.fixture

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from accounts import services as accounts
 from accounts.models import Role, Team, User
+from challenges import reviews
 from challenges import services as challenges
 from challenges.models import Claim, Problem, Quest
 from extensions import db
@@ -67,6 +68,6 @@ def make_claim(user: User, quest: Quest, *, team: Team | None = None, submit: bo
 
 
 def approve(reviewer: User, claim: Claim) -> Claim:
-    challenges.review_claim(db.session, actor=reviewer, claim=claim, decision="approve")
+    reviews.review_claim(db.session, actor=reviewer, claim=claim, decision="approve")
     db.session.commit()
     return claim

@@ -8,7 +8,7 @@ from sqlalchemy import func, select
 
 from accounts.models import Team, TeamMembership, User
 from accounts.services import authenticate
-from challenges.models import Claim, Problem, ProblemUpdate, Quest, Review
+from challenges.models import Claim, ClaimMember, Problem, ProblemUpdate, Quest, Review
 from demo import CLAIMS, DEMO_CENTRE, DEMO_PASSWORD, DEMO_RADIUS_KM, PEOPLE, TEAMS
 from extensions import db
 from scoring.models import LedgerEntry
@@ -89,6 +89,7 @@ def test_demo_tops_up_what_is_missing(app, runner):
         for claim in claims:
             db.session.execute(LedgerEntry.__table__.delete().where(LedgerEntry.claim_id == claim.id))
             db.session.execute(Review.__table__.delete().where(Review.claim_id == claim.id))
+            db.session.execute(ClaimMember.__table__.delete().where(ClaimMember.claim_id == claim.id))
             db.session.delete(claim)
         db.session.delete(quest)
         db.session.commit()
@@ -141,7 +142,11 @@ def test_class_members_have_pseudonyms_not_emails(app, runner):
 def test_demo_payments_match_the_approved_claims(app, runner):
     run_demo(runner)
     approved = sum(1 for plan in CLAIMS if plan.outcome == "approved")
-    assert len(ledger(app)) == approved
+    decided = sum(1 for plan in CLAIMS if plan.outcome in ("approved", "rejected"))
+    keys = [key for key, *_ in ledger(app)]
+    paid_claims = {key.split(":")[1] for key in keys if key.startswith("claim:")}
+    assert len(paid_claims) == approved  # every approved claim paid, nothing else
+    assert len([key for key in keys if key.startswith("review:")]) == decided  # one point per review
 
 
 def test_demo_refuses_to_run_in_production(app, runner, monkeypatch):

@@ -6,7 +6,7 @@ import threading
 from sqlalchemy import func, select
 
 from accounts.models import User
-from challenges import services
+from challenges import reviews, services
 from challenges.models import Claim
 from challenges.services import ClaimNotInState
 from extensions import db
@@ -28,20 +28,22 @@ def test_same_key_awards_once(ctx):
     assert [row.amount for row in ledger_rows(user_id=user.id)] == [5]
 
 
-def test_approval_pays_the_quest_points_to_participant(ctx):
+def test_approval_pays_the_quest_points_to_participant_and_a_point_to_the_reviewer(ctx):
     organiser, player = make_organiser(), make_user()
     claim = make_claim(player, make_quest(organiser, points=70), submit=True)
     approve(organiser, claim)
     rows = ledger_rows(claim_id=claim.id)
-    assert [(r.user_id, r.team_id, r.amount) for r in rows] == [(player.id, None, 70)]
+    assert sorted((r.kind, r.user_id, r.team_id, r.amount) for r in rows) == [
+        ("award", player.id, None, 70), ("review", organiser.id, None, 1)]
 
 
-def test_team_claim_pays_participant_and_team(ctx):
+def test_team_claim_pays_the_team_and_the_member_who_took_part(ctx):
     organiser, player = make_organiser(), make_user()
     team = make_team(player)
     claim = make_claim(player, make_quest(organiser, points=40, mode="team"), team=team, submit=True)
     approve(organiser, claim)
-    assert [(r.user_id, r.team_id, r.amount) for r in ledger_rows(claim_id=claim.id)] == [(player.id, team.id, 40)]
+    awards = [(r.user_id, r.team_id, r.amount) for r in ledger_rows(claim_id=claim.id, kind="award")]
+    assert sorted(awards, key=str) == sorted([(None, team.id, 40), (player.id, None, 40)], key=str)
 
 
 def test_second_approval_awards_nothing(ctx):
@@ -55,14 +57,14 @@ def test_second_approval_awards_nothing(ctx):
         db.session.rollback()
         raised = True
     assert raised
-    assert len(ledger_rows(claim_id=claim.id)) == 1
+    assert len(ledger_rows(claim_id=claim.id, kind="award")) == 1
 
 
 def test_rejection_and_taking_a_quest_pay_nothing(ctx):
     organiser, player = make_organiser(), make_user()
     quest = make_quest(organiser)
     claim = make_claim(player, quest, submit=True)
-    services.review_claim(db.session, actor=organiser, claim=claim, decision="reject", reason="No evidence of the fix.")
+    reviews.review_claim(db.session, actor=organiser, claim=claim, decision="reject", reason="No evidence of the fix.")
     db.session.commit()
     make_claim(player, quest)  # a rejected claim can be tried again; taking it pays nothing
     assert ledger_rows(user_id=player.id) == []
@@ -85,7 +87,7 @@ def test_racing_approvals_on_postgresql_pay_once(pg):
                 reviewer = db.session.get(User, organiser_id)
                 racing_claim = db.session.get(Claim, claim_id)
                 barrier.wait(timeout=10)
-                services.review_claim(db.session, actor=reviewer, claim=racing_claim, decision="approve")
+                reviews.review_claim(db.session, actor=reviewer, claim=racing_claim, decision="approve")
                 db.session.commit()
                 outcomes.append("approved")
             except ClaimNotInState:
@@ -100,9 +102,12 @@ def test_racing_approvals_on_postgresql_pay_once(pg):
     for thread in threads:
         thread.join(timeout=30)
     assert sorted(outcomes) == ["approved"] + ["conflict"] * (len(organiser_ids) - 1)
-    assert db.session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.claim_id == claim_id)) == 1
-    assert db.session.scalar(select(func.sum(LedgerEntry.amount)).where(LedgerEntry.user_id == player_id)) == 30
-    assert pg.extensions["fixquest.leaderboard"].standing_of("participants", player_id).points == 30
+    assert db.session.scalar(select(func.count()).select_from(LedgerEntry).where(
+        LedgerEntry.claim_id == claim_id, LedgerEntry.kind == "award")) == 1
+    assert db.session.scalar(select(func.sum(LedgerEntry.amount)).where(
+        LedgerEntry.user_id == player_id, LedgerEntry.kind == "award")) == 30
+    total = db.session.scalar(select(func.sum(LedgerEntry.amount)).where(LedgerEntry.user_id == player_id))
+    assert pg.extensions["fixquest.leaderboard"].standing_of("participants", player_id).points == total
 
 
 def test_racing_ledger_inserts_on_postgresql_pay_once(pg):

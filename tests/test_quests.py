@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, select
 
-from challenges import services
+from challenges import reviews, services
 from challenges.models import Claim, Quest
 from challenges.services import AlreadyClaimed, QuestClosed, QuestNotStarted, WrongQuestMode
 from errors import Forbidden
@@ -141,10 +141,10 @@ def test_no_review_of_your_own_or_your_teams_claim(ctx):
     join_team(db.session, actor=organiser, code=team.join_code)
     db.session.commit()
     with pytest.raises(Forbidden):
-        services.review_claim(db.session, actor=organiser, claim=own, decision="approve")
+        reviews.review_claim(db.session, actor=organiser, claim=own, decision="approve")
     with pytest.raises(Forbidden):
-        services.review_claim(db.session, actor=organiser, claim=team_claim, decision="approve")
-    assert services.review_queue(db.session, organiser) == []
+        reviews.review_claim(db.session, actor=organiser, claim=team_claim, decision="approve")
+    assert reviews.review_queue(db.session, organiser) == []
 
 
 def test_participants_cannot_review(client, login):
@@ -174,7 +174,7 @@ def test_reviewing_twice_says_so(client, login):
     client.post(f"/claims/{claim.id}/review", data={"decision": "approve"})
     response = client.post(f"/claims/{claim.id}/review", data={"decision": "approve"}, follow_redirects=True)
     assert "This claim is approved" in response.get_data(as_text=True)
-    assert db.session.scalar(select(func.count()).select_from(LedgerEntry)) == 1
+    assert db.session.scalar(select(func.count()).select_from(LedgerEntry).where(LedgerEntry.kind == "award")) == 1
 
 
 def test_submitting_empty_evidence_is_explained(client, login):

@@ -32,7 +32,7 @@ def test_verify_passes_after_approvals_and_fails_on_drift_until_rebuilt(runner, 
     assert drift.exit_code == 1 and "member 999" in drift.output
 
     rebuilt = runner.invoke(args=["scoring", "rebuild"])
-    assert rebuilt.exit_code == 0 and "3 standings" in rebuilt.output
+    assert rebuilt.exit_code == 0 and "4 standings" in rebuilt.output  # 3 players and the reviewer
     assert runner.invoke(args=["scoring", "verify"]).exit_code == 0
 
 

@@ -50,7 +50,10 @@ def test_team_quest_loop_puts_points_on_both_boards_and_never_shows_an_email(cli
 
     participants = call("get", "/api/v1/leaderboards/participants").get_json()["entries"]
     teams = call("get", "/api/v1/leaderboards/teams").get_json()["entries"]
-    assert participants == [{"rank": 1, "name": "Cat Captain", "points": 40}]
+    # both members who took part (the claimant and the submitter) are credited; the reviewer earns a point
+    assert participants == [{"rank": 1, "name": "Cat Captain", "points": 40},
+                            {"rank": 2, "name": "Mo Member", "points": 40},
+                            {"rank": 3, "name": "Ola Organiser", "points": 1}]
     assert teams == [{"rank": 1, "name": "Broad Street Crew", "points": 40}]
 
     call("get", f"/api/v1/claims/{claim_id}", organiser_token)
