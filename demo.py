@@ -29,7 +29,7 @@ from sqlalchemy.orm import Session
 
 from accounts import services as accounts
 from accounts.models import Team, User
-from challenges import reviews
+from challenges import reviews, tracker
 from challenges import services as challenges
 from challenges.models import Claim, Problem, Quest
 from errors import DomainError
@@ -415,6 +415,7 @@ class DemoLoader:
             self.teams[plan.name] = self.team(plan)
         for plan in PROBLEMS:
             self.problems[plan.title] = self.problem(plan)
+        self.neighbours_confirm()
         for plan in QUESTS:
             self.quests[plan.key] = self.quest(plan)
         for plan in CLAIMS:
@@ -460,6 +461,20 @@ class DemoLoader:
         self.made["problems"] += 1
         self.follow_status_path(problem, plan, reported_at)
         return problem
+
+    def neighbours_confirm(self) -> None:
+        """One report, many people: neighbours who saw the same problems say so (a
+        different, fixed handful for each problem), so the counts and "most affected"
+        order mean something in the demo."""
+        residents = [user for key, user in sorted(self.people.items()) if not user.is_organiser]
+        for index, problem in enumerate(self.problems.values()):
+            for offset in range(index % 5):
+                neighbour = residents[(index * 7 + offset * 3) % len(residents)]
+                if neighbour.id == problem.reporter_id or tracker.has_confirmed(
+                        self.session, user_id=neighbour.id, problem_id=problem.id):
+                    continue
+                tracker.confirm(self.session, actor=neighbour, problem=problem)
+                self.made["confirmations"] += 1
 
     def follow_status_path(self, problem: Problem, plan: ProblemPlan, reported_at: datetime) -> None:
         """Walk the problem to its planned status one public update at a time, spread evenly

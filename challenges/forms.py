@@ -108,6 +108,15 @@ class AreaForm(Form):
     delivery = SelectField("How to tell you", choices=DELIVERY_CHOICES)
 
 
+class WardForm(Form):
+    """A ward or any rectangle, by its south-west and north-east corners."""
+    min_lat = NumberField("South edge (latitude)", validators=[InputRequired(message="Enter the south edge.")])
+    min_lon = NumberField("West edge (longitude)", validators=[InputRequired(message="Enter the west edge.")])
+    max_lat = NumberField("North edge (latitude)", validators=[InputRequired(message="Enter the north edge.")])
+    max_lon = NumberField("East edge (longitude)", validators=[InputRequired(message="Enter the east edge.")])
+    delivery = SelectField("How to tell you", choices=DELIVERY_CHOICES)
+
+
 class CategoryFollowForm(Form):
     category = SelectField("Category")
     delivery = SelectField("How to tell you", choices=DELIVERY_CHOICES)

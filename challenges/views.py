@@ -10,7 +10,7 @@ from accounts.forms import EmptyForm
 from accounts.services import teams_of
 from challenges import reviews, rules, services, tracker
 from challenges.forms import (AreaForm, CategoryFollowForm, ClaimForm, CommentForm, EvidenceForm, MergeForm,
-                              ProblemForm, QuestForm, ReverseForm, ReviewForm, StatusForm)
+                              ProblemForm, QuestForm, ReverseForm, ReviewForm, StatusForm, WardForm)
 from challenges.nearby import find_nearby
 from media.images import PhotoRejected
 from scoring.rules import ScoringSettings
@@ -202,26 +202,36 @@ def merge(problem_id: int):
 @login_required
 def follow():
     """Follow an area (new problems within a radius) or a category."""
-    area, category = AreaForm(prefix="area"), CategoryFollowForm(prefix="cat")
-    category.category.choices = [(c, c.capitalize()) for c in _categories()]
+    forms = {"area": AreaForm(prefix="area"), "ward": WardForm(prefix="ward"),
+             "cat": CategoryFollowForm(prefix="cat")}
+    forms["cat"].category.choices = [(c, c.capitalize()) for c in _categories()]
+    chosen = next((name for name in forms if f"{name}-submit" in request.form), None)
     if request.method == "POST":
+        form = forms.get(chosen)
+        if form is None or not form.validate_on_submit():
+            return render_template("challenges/follow.html", **forms), 422
         try:
-            if "area-submit" in request.form and area.validate_on_submit():
-                tracker.subscribe_area(db.session, actor=current_user, lat=area.lat.data, lon=area.lon.data,
-                                       radius_m=area.radius_m.data, delivery=area.delivery.data)
-            elif "cat-submit" in request.form and category.validate_on_submit():
-                tracker.subscribe_category(db.session, actor=current_user, category=category.category.data,
-                                           categories=_categories(), delivery=category.delivery.data)
-            else:
-                return render_template("challenges/follow.html", area=area, category=category), 422
+            _follow(chosen, form)
         except ValidationFailed as error:
             db.session.rollback()
-            apply_errors(area if "area-submit" in request.form else category, error)
-            return render_template("challenges/follow.html", area=area, category=category), 422
+            apply_errors(form, error)
+            return render_template("challenges/follow.html", **forms), 422
         db.session.commit()
         flash("Done: you will hear about new problems there.", "success")
         return redirect(url_for("challenges.follow"))
-    return render_template("challenges/follow.html", area=area, category=category)
+    return render_template("challenges/follow.html", **forms)
+
+
+def _follow(kind: str, form) -> None:
+    if kind == "area":
+        tracker.subscribe_area(db.session, actor=current_user, lat=form.lat.data, lon=form.lon.data,
+                               radius_m=form.radius_m.data, delivery=form.delivery.data)
+    elif kind == "ward":
+        tracker.subscribe_area(db.session, actor=current_user, delivery=form.delivery.data,
+                               bbox=(form.min_lon.data, form.min_lat.data, form.max_lon.data, form.max_lat.data))
+    else:
+        tracker.subscribe_category(db.session, actor=current_user, category=form.category.data,
+                                   categories=_categories(), delivery=form.delivery.data)
 
 
 # --- quests --------------------------------------------------------------------------------

@@ -155,3 +155,18 @@ def test_demo_refuses_to_run_in_production(app, runner, monkeypatch):
     assert result.exit_code != 0
     assert "production" in result.output
     assert counts(app)["User"] == 0
+
+
+def test_demo_neighbours_confirm_problems_once(app, runner):
+    from challenges.models import Confirmation
+
+    run_demo(runner)
+    with app.app_context():
+        first = db.session.scalar(select(func.count()).select_from(Confirmation))
+        busiest = db.session.scalar(select(func.max(Problem.confirmations_count)))
+        db.session.remove()
+    run_demo(runner)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Confirmation)) == first
+        db.session.remove()
+    assert first > 20 and busiest >= 3

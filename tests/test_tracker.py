@@ -241,5 +241,10 @@ def test_follow_an_area_through_the_form(client, login):
     client.post("/follow", data={"area-lat": "51.45", "area-lon": "-2.59", "area-radius_m": "500",
                                  "area-delivery": "digest", "area-submit": "1"})
     client.post("/follow", data={"cat-category": "litter", "cat-delivery": "in_app", "cat-submit": "1"})
+    swapped = client.post("/follow", data={"ward-min_lat": "51.46", "ward-min_lon": "-2.60", "ward-max_lat": "51.44",
+                                           "ward-max_lon": "-2.58", "ward-delivery": "immediate", "ward-submit": "1"})
+    assert swapped.status_code == 422 and "south-west corner" in swapped.get_data(as_text=True)
+    client.post("/follow", data={"ward-min_lat": "51.44", "ward-min_lon": "-2.60", "ward-max_lat": "51.46",
+                                 "ward-max_lon": "-2.58", "ward-delivery": "immediate", "ward-submit": "1"})
     kinds = sorted(db.session.scalars(select(Subscription.kind).where(Subscription.user_id == user.id)))
-    assert kinds == ["area", "category"]
+    assert kinds == ["area", "area", "category"]
