@@ -18,6 +18,7 @@ from sqlalchemy import Select, and_, case, delete, func, literal, null, or_, sel
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, joinedload
 
+import aftercommit
 from accounts.models import User
 from challenges.geo import EARTH_RADIUS_M, haversine_m
 from challenges.models import Delivery, Problem, ProblemUpdate, Subscription, SubscriptionKind
@@ -65,11 +66,8 @@ def publish(session: Session, update: ProblemUpdate) -> None:
     job queue (a rollback discards both). Calling it twice for one update is harmless."""
     if update.id is None:
         session.flush()
-    pending: list[int] = session.info.setdefault(PENDING_KEY, [])
-    if update.id in pending:
-        return
-    pending.append(update.id)
-    session.add(NotificationFanout(update_id=update.id, created_at=utcnow()))
+    if aftercommit.queue(session, PENDING_KEY, update.id):
+        session.add(NotificationFanout(update_id=update.id, created_at=utcnow()))
 
 
 # --- fan-out -------------------------------------------------------------------------------

@@ -3,7 +3,7 @@
 `award` inserts with ON CONFLICT DO NOTHING on the idempotency key, so the database, not a
 check-then-insert, guarantees that an award happens once. The members it touches are
 queued on the session and pushed to the leaderboard projection after commit (see
-scoring.leaderboards.install_after_commit_hook), so a rolled-back award never reaches Redis.
+scoring/projection.py), so a rolled-back award never reaches Redis.
 """
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from sqlalchemy import insert
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+import aftercommit
 from scoring.models import LedgerEntry
 from timeutil import utcnow
 
@@ -44,11 +45,10 @@ def award(session: Session, *, key: str, amount: int, reason: str, user_id: int 
     ).returning(LedgerEntry.id)
     entry_id = session.execute(stmt).scalar_one_or_none()
     if entry_id is not None:
-        pending = session.info.setdefault(PENDING_KEY, set())
         if user_id is not None:
-            pending.add(("participants", user_id))
+            aftercommit.queue(session, PENDING_KEY, ("participants", user_id))
         if team_id is not None:
-            pending.add(("teams", team_id))
+            aftercommit.queue(session, PENDING_KEY, ("teams", team_id))
     return entry_id
 
 

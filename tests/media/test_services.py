@@ -2,16 +2,16 @@
 from __future__ import annotations
 
 import io
-from contextlib import contextmanager
 
 import pytest
-from sqlalchemy import event, func, select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from werkzeug.datastructures import FileStorage
 
 from challenges.models import Photo, ProblemUpdate
 from errors import Forbidden, NotFound
 from extensions import db
+from tests.querycount import counting
 from media import services
 from media.images import PhotoRejected
 from tests.factories import make_claim, make_organiser, make_problem, make_quest, make_team, make_user
@@ -19,20 +19,6 @@ from tests.media import samples
 from tests.media.samples import stored_files
 
 LIMITS = dict(max_bytes=8 * 1024 * 1024, max_pixels=40_000_000)
-
-
-@contextmanager
-def counting(engine):
-    statements: list[str] = []
-
-    def count(conn, cursor, statement, *args):
-        statements.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield statements
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def photo_rows() -> int:
