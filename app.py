@@ -94,11 +94,12 @@ def register_blueprints(app: Flask) -> None:
     from maps.views import bp as maps_bp
     from media.views import bp as media_bp
     from notifications.views import bp as notifications_bp
+    from scoring.profile_views import bp as profiles_bp
     from scoring.views import bp as scoring_bp
     from web import bp as web_bp
 
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
-    for blueprint in (web_bp, accounts_bp, challenges_bp, scoring_bp, notifications_bp, feeds_bp, maps_bp,
+    for blueprint in (web_bp, accounts_bp, challenges_bp, scoring_bp, profiles_bp, notifications_bp, feeds_bp, maps_bp,
                       media_bp, api_bp):
         app.register_blueprint(blueprint)
 
