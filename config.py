@@ -113,6 +113,7 @@ def from_environment(instance_path: str) -> dict:
         "SCORING_REVIEWER_POINTS": _int_from_env("FIXQUEST_REVIEWER_POINTS", 1, 0, 100),
         "SCORING_TEAM_SPLIT": os.environ.get("FIXQUEST_TEAM_SPLIT", "full"),
         "PEER_REVIEW_LEVEL": _int_from_env("FIXQUEST_PEER_REVIEW_LEVEL", 2, 1, 100),
+        "BADGE_POINTS": _int_from_env("FIXQUEST_BADGE_POINTS", 10, 0, 1000),
         "PROPOSE_QUEST_LEVEL": _int_from_env("FIXQUEST_PROPOSE_QUEST_LEVEL", 5, 1, 100),
         "AUTO_MIGRATE": os.environ.get("FIXQUEST_AUTO_MIGRATE", "1") != "0",
         "PASSWORD_HASH_METHOD": "scrypt",

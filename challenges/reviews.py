@@ -29,6 +29,7 @@ from challenges import services
 from challenges.services import ClaimNotInState, can_act_for_claim
 from errors import Conflict, Forbidden, ValidationFailed
 from scoring import ledger
+from scoring.levels import level_for
 from scoring.models import LedgerEntry
 from scoring.rules import ScoringSettings, dynamic_value, quest_award, review_outcome, split_award
 from timeutil import utcnow
@@ -45,15 +46,8 @@ class AlreadyReviewed(Conflict):
         self.claim_id = claim_id
 
 
-def lifetime_points(session: Session, user_id: int) -> int:
-    return int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
-                              .where(LedgerEntry.user_id == user_id)))
-
-
 def level_of(session: Session, user_id: int) -> int:
-    from scoring.levels import level_for
-
-    return level_for(lifetime_points(session, user_id)).number
+    return level_for(ledger.lifetime_points(session, user_id)).number
 
 
 def _peer_review_refusal(session: Session, reviewer: User, claim: Claim, settings: ScoringSettings) -> str | None:

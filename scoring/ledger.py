@@ -7,7 +7,7 @@ scoring/projection.py), so a rolled-back award never reaches Redis.
 """
 from __future__ import annotations
 
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -50,6 +50,12 @@ def award(session: Session, *, key: str, amount: int, reason: str, user_id: int 
         if team_id is not None:
             aftercommit.queue(session, PENDING_KEY, ("teams", team_id))
     return entry_id
+
+
+def lifetime_points(session: Session, user_id: int) -> int:
+    """A participant's total: the sum of every ledger row that credits them."""
+    return int(session.scalar(select(func.coalesce(func.sum(LedgerEntry.amount), 0))
+                              .where(LedgerEntry.user_id == user_id)))
 
 
 def reverse(session: Session, *, entry: LedgerEntry, reason: str) -> int | None:

@@ -170,7 +170,9 @@ def test_emails_never_appear_on_public_pages(client, login):
     problem = make_problem(player)
     claim = make_claim(player, make_quest(organiser, problem_id=problem.id), submit=True)
     approve(organiser, claim)
-    pages = ["/", "/problems", f"/problems/{problem.id}", "/quests", "/teams", f"/teams/{team.id}", "/leaderboards"]
+    pages = ["/", "/problems", f"/problems/{problem.id}", "/quests", "/teams", f"/teams/{team.id}", "/leaderboards",
+             f"/people/{player.id}", f"/people/{organiser.id}", "/map", "/feeds/problems.atom",
+             "/api/v1/problems.geojson", f"/feeds/problems/{problem.id}.atom"]
     for url in pages:
         body = client.get(url).get_data(as_text=True)
         assert not re.search(r"[\w.+-]+@private\.example", body), url

@@ -1,4 +1,4 @@
-from tests.factories import make_organiser, make_problem, make_quest, make_user
+from tests.factories import make_organiser, make_problem, make_quest
 
 
 def test_pages_render(client, login):
