@@ -24,6 +24,17 @@ def bearer_user() -> User:
     return user
 
 
+def optional_bearer_user() -> User | None:
+    """The token's user when a valid token is sent, else None (for public reads that show
+    a little more to the right people)."""
+    if not request.headers.get("Authorization"):
+        return None
+    try:
+        return bearer_user()
+    except (NotAuthenticated, InvalidToken):
+        return None
+
+
 def token_required(view: Callable) -> Callable:
     """Authenticate before the view runs and pass the user in as `actor`."""
     @wraps(view)

@@ -10,7 +10,7 @@ from flask import current_app, redirect, url_for
 from accounts import services as accounts
 from accounts.models import User
 from api import bp
-from api.auth import token_required
+from api.auth import optional_bearer_user, token_required
 from api.parsing import (MAX_ID, MAX_PAGE_SIZE, InvalidParameter, choice_arg, id_list, identifier, int_arg, json_body,
                          number, number_arg, page_args, paginated, read_args, read_fields, read_search_args,
                          text, timestamp, whole_number)
@@ -150,7 +150,8 @@ def unfollow_problem(actor: User, problem_id: int):
 def create_quest(actor: User):
     values = read_fields(json_body(), QUEST_FIELDS)
     values.update({k: default for k, default in QUEST_DEFAULTS.items() if values[k] is None})
-    quest = challenges.create_quest(db.session, actor=actor, **values)
+    quest = challenges.create_quest(db.session, actor=actor, **values,
+                                    propose_level=ScoringSettings.from_config(current_app.config).propose_quest_level)
     db.session.commit()
     return created(quest_json(quest), url_for(".quest", quest_id=quest.id))
 
@@ -163,7 +164,19 @@ def quests():
 
 @bp.get(f"/quests/<{ID}:quest_id>")
 def quest(quest_id: int):
-    return quest_json(challenges.get_quest(db.session, quest_id))
+    """A published quest; a proposal only for organisers and its proposer (with a token)."""
+    found = challenges.get_quest(db.session, quest_id)
+    if found.status != "published" and not challenges.can_see_quest(optional_bearer_user(), found):
+        raise NotFound("quest", quest_id)
+    return quest_json(found)
+
+
+@bp.post(f"/quests/<{ID}:quest_id>/publish")
+@token_required
+def publish_quest(actor: User, quest_id: int):
+    quest = challenges.publish_quest(db.session, actor=actor, quest=challenges.get_quest(db.session, quest_id))
+    db.session.commit()
+    return quest_json(quest)
 
 
 # --- claims --------------------------------------------------------------------------------

@@ -48,6 +48,7 @@ def quest_json(quest: Quest) -> dict:
         "starts_at": isoformat(quest.starts_at),
         "ends_at": isoformat(quest.ends_at),
         "problem_id": quest.problem_id,
+        "status": quest.status,
         "review_mode": quest.review_mode,
         "peer_reviews_needed": quest.peer_reviews_needed,
         "dynamic_min_points": quest.dynamic_min_points,

@@ -30,6 +30,11 @@ class ReviewMode(str, enum.Enum):
     peer = "peer"            # N independent peer reviews (organisers can always decide)
 
 
+class QuestStatus(str, enum.Enum):
+    published = "published"  # open to claims
+    proposed = "proposed"    # suggested by an experienced participant, waiting for an organiser
+
+
 class QuestMode(str, enum.Enum):
     solo = "solo"
     team = "team"
@@ -131,6 +136,8 @@ class Quest(db.Model):
     ends_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     mode: Mapped[str] = mapped_column(String(10), default=QuestMode.solo.value)
     evidence_wanted: Mapped[str] = mapped_column(String(500))
+    status: Mapped[str] = mapped_column(String(10), default=QuestStatus.published.value,
+                                        server_default=QuestStatus.published.value, index=True)
     review_mode: Mapped[str] = mapped_column(String(10), default=ReviewMode.organiser.value,
                                              server_default=ReviewMode.organiser.value)
     peer_reviews_needed: Mapped[int] = mapped_column(Integer, default=2, server_default="2")

@@ -26,10 +26,9 @@ from accounts.services import team_ids_of
 from challenges import rules as challenge_rules
 from challenges.models import Claim, ClaimMember, ClaimStatus, Quest, Review, ReviewMode
 from challenges import services
-from challenges.services import ClaimNotInState, can_act_for_claim
+from challenges.services import ClaimNotInState, can_act_for_claim, level_of
 from errors import Conflict, Forbidden, ValidationFailed
 from scoring import ledger
-from scoring.levels import level_for
 from scoring.models import LedgerEntry
 from scoring.rules import ScoringSettings, dynamic_value, quest_award, review_outcome, split_award
 from timeutil import utcnow
@@ -44,10 +43,6 @@ class AlreadyReviewed(Conflict):
     def __init__(self, claim_id: int):
         super().__init__("You have already reviewed this claim.")
         self.claim_id = claim_id
-
-
-def level_of(session: Session, user_id: int) -> int:
-    return level_for(ledger.lifetime_points(session, user_id)).number
 
 
 def _peer_review_refusal(session: Session, reviewer: User, claim: Claim, settings: ScoringSettings) -> str | None:

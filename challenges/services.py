@@ -17,9 +17,11 @@ from accounts.services import is_member, team_ids_of
 from challenges import geo, rules
 from accounts.models import TeamMembership
 from challenges.models import (LIVE_CLAIM_STATES, Claim, ClaimMember, ClaimStatus, Delivery, Problem, ProblemStatus,
-                               ProblemUpdate, Quest, QuestMode, Subscription, SubscriptionKind)
+                               ProblemUpdate, Quest, QuestMode, QuestStatus, Subscription, SubscriptionKind)
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from notifications.services import publish
+from scoring import ledger
+from scoring.levels import level_for
 from timeutil import as_utc, utcnow
 
 
@@ -144,14 +146,33 @@ def change_status(session: Session, *, actor: User, problem: Problem, status: st
 
 # --- quests --------------------------------------------------------------------------------
 
+class QuestNotPublished(Conflict):
+    code = "quest_not_published"
+
+    def __init__(self, quest_id: int):
+        super().__init__("This quest is a proposal: an organiser has not published it yet.")
+        self.quest_id = quest_id
+
+
+def level_of(session: Session, user_id: int) -> int:
+    return level_for(ledger.lifetime_points(session, user_id)).number
+
+
+def may_propose_quests(session: Session, user: User, propose_level: int) -> bool:
+    return user.is_organiser or level_of(session, user.id) >= propose_level
+
+
 def create_quest(session: Session, *, actor: User, title: str, brief: str, points: int,
                  difficulty: str, mode: str, evidence_wanted: str,
                  starts_at: datetime | None = None, ends_at: datetime | None = None,
                  problem_id: int | None = None, review_mode: str = "organiser", peer_reviews_needed: int = 2,
                  dynamic_min_points: int | None = None, dynamic_decay: int | None = None,
-                 now: datetime | None = None) -> Quest:
-    if not actor.is_organiser:
-        raise Forbidden("create quests", "only organisers make quests.")
+                 propose_level: int = 5, now: datetime | None = None) -> Quest:
+    """Organisers publish quests; participants who reached `propose_level` may propose
+    them, for an organiser to publish."""
+    if not may_propose_quests(session, actor, propose_level):
+        raise Forbidden("create quests", f"organisers make quests, and players may propose them from level "
+                                         f"{propose_level}.")
     now = now or utcnow()
     starts_at, ends_at = as_utc(starts_at), as_utc(ends_at)
     fields = rules.quest_problems(title=title, brief=brief, points=points, difficulty=difficulty,
@@ -168,10 +189,33 @@ def create_quest(session: Session, *, actor: User, title: str, brief: str, point
                   mode=mode, evidence_wanted=evidence_wanted.strip(), starts_at=starts_at,
                   ends_at=ends_at, problem_id=problem_id, created_by_id=actor.id, created_at=now,
                   review_mode=review_mode, peer_reviews_needed=peer_reviews_needed,
-                  dynamic_min_points=dynamic_min_points, dynamic_decay=dynamic_decay)
+                  dynamic_min_points=dynamic_min_points, dynamic_decay=dynamic_decay,
+                  status=QuestStatus.published.value if actor.is_organiser else QuestStatus.proposed.value)
     session.add(quest)
     session.flush()
     return quest
+
+
+def publish_quest(session: Session, *, actor: User, quest: Quest) -> Quest:
+    if not actor.is_organiser:
+        raise Forbidden("publish quests", "only organisers publish proposed quests.")
+    if quest.status != QuestStatus.proposed.value:
+        raise Conflict("This quest is already published.")
+    quest.status = QuestStatus.published.value
+    session.flush()
+    return quest
+
+
+def can_see_quest(user, quest: Quest) -> bool:
+    """Published quests are public; a proposal is seen by organisers and its proposer."""
+    if quest.status == QuestStatus.published.value:
+        return True
+    return user is not None and user.is_authenticated and (user.is_organiser or quest.created_by_id == user.id)
+
+
+def proposed_quests_select() -> Select:
+    return (select(Quest).where(Quest.status == QuestStatus.proposed.value)
+            .options(joinedload(Quest.created_by)).order_by(Quest.created_at, Quest.id))
 
 
 def get_quest(session: Session, quest_id: int) -> Quest:
@@ -184,7 +228,8 @@ def get_quest(session: Session, quest_id: int) -> Quest:
 def open_quests_select(now: datetime | None = None) -> Select:
     """Quests still open, soonest-closing first; quests with no end time last."""
     now = now or utcnow()
-    return (select(Quest).where(or_(Quest.ends_at.is_(None), Quest.ends_at > now))
+    return (select(Quest).where(Quest.status == QuestStatus.published.value,
+                                or_(Quest.ends_at.is_(None), Quest.ends_at > now))
             .order_by(Quest.ends_at.is_(None), Quest.ends_at, Quest.id.desc()))
 
 
@@ -213,6 +258,8 @@ def claim_quest(session: Session, *, actor: User, quest: Quest, team_id: int | N
     fires, the transaction is rolled back (it cannot continue) and AlreadyClaimed raised.
     """
     now = now or utcnow()
+    if quest.status != QuestStatus.published.value:
+        raise QuestNotPublished(quest.id)
     _check_window(quest, now)
     if (quest.mode == QuestMode.team.value) != (team_id is not None):
         raise WrongQuestMode(quest.id, quest.mode)

@@ -246,8 +246,10 @@ def quests():
 @bp.route("/quests/new", methods=["GET", "POST"])
 @login_required
 def new_quest():
-    if not current_user.is_organiser:
-        raise Forbidden("create quests", "only organisers make quests. Ask an admin for the organiser role.")
+    settings = _settings()
+    if not services.may_propose_quests(db.session, current_user, settings.propose_quest_level):
+        raise Forbidden("create quests", f"organisers make quests, and players may propose them from level "
+                                         f"{settings.propose_quest_level}.")
     form = QuestForm(problem_id=request.args.get("problem_id", 0, type=int))
     recent = db.session.scalars(select(Problem).where(Problem.status.not_in(["fixed", "closed"]))
                                 .order_by(Problem.created_at.desc()).limit(200)).all()
@@ -266,13 +268,15 @@ def new_quest():
                 ends_at=to_utc(form.ends_at.data, zone), problem_id=form.problem_id.data or None,
                 review_mode=form.review_mode.data,
                 peer_reviews_needed=2 if form.peer_reviews_needed.data is None else form.peer_reviews_needed.data,
-                dynamic_min_points=form.dynamic_min_points.data, dynamic_decay=form.dynamic_decay.data)
+                dynamic_min_points=form.dynamic_min_points.data, dynamic_decay=form.dynamic_decay.data,
+                propose_level=settings.propose_quest_level)
         except DomainError as error:
             db.session.rollback()
             apply_errors(form, error)
         else:
             db.session.commit()
-            flash("Quest published.", "success")
+            flash("Quest published." if quest.status == "published" else
+                  "Quest proposed: an organiser will look at it and publish it.", "success")
             return redirect(url_for("challenges.quest", quest_id=quest.id))
     elif form.is_submitted():
         add_rule_errors(form, rules.quest_problems(
@@ -285,10 +289,33 @@ def new_quest():
 @bp.get("/quests/<int:quest_id>")
 def quest(quest_id: int):
     quest = db.get_or_404(Quest, quest_id)
+    if not services.can_see_quest(current_user, quest):
+        abort(404)
     form = ClaimForm()
     if current_user.is_authenticated and quest.mode == QuestMode.team.value:
         form.team_id.choices = [(t.id, t.name) for t in teams_of(db.session, current_user.id)]
-    return render_template("challenges/quest.html", quest=quest, form=form)
+    return render_template("challenges/quest.html", quest=quest, form=form, action_form=EmptyForm())
+
+
+@bp.get("/quests/proposed")
+@login_required
+def proposed_quests():
+    if not current_user.is_organiser:
+        raise Forbidden("see proposed quests", "only organisers publish proposals.")
+    return render_template("challenges/proposed_quests.html",
+                           quests=db.session.scalars(services.proposed_quests_select()).all(),
+                           action_form=EmptyForm())
+
+
+@bp.post("/quests/<int:quest_id>/publish")
+@login_required
+def publish_quest(quest_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    quest = services.publish_quest(db.session, actor=current_user, quest=services.get_quest(db.session, quest_id))
+    db.session.commit()
+    flash("Quest published: players can take it on now.", "success")
+    return redirect(url_for("challenges.quest", quest_id=quest.id))
 
 
 @bp.post("/quests/<int:quest_id>/claim")
@@ -370,7 +397,7 @@ def submit(claim_id: int):
 @login_required
 def review_queue():
     settings = _settings()
-    if not current_user.is_organiser and reviews.level_of(db.session, current_user.id) < settings.peer_review_level:
+    if not current_user.is_organiser and services.level_of(db.session, current_user.id) < settings.peer_review_level:
         raise Forbidden("see the review queue",
                         f"organisers review claims, and players join them from level {settings.peer_review_level}.")
     return render_template("challenges/review_queue.html",

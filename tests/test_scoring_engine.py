@@ -305,3 +305,44 @@ def test_api_quests_carry_review_settings_and_claims_can_be_reversed(client):
     reversed_ = client.post(f"/api/v1/claims/{claim.id}/reverse", headers=auth(organiser), json={"reason": "fake"})
     assert reversed_.status_code == 200 and reversed_.get_json()["status"] == "reversed"
     assert points_of(player) == 0
+
+
+# --- levels unlock proposing quests --------------------------------------------------------
+
+def test_experienced_players_propose_quests_that_organisers_publish(client, login):
+    organiser, novice, veteran = make_organiser(), make_user(), make_user()
+    login(novice)
+    assert client.post("/quests/new", data=QUEST_FORM).status_code == 403
+    give_points(veteran, 1600)  # level 5
+    login(veteran)
+    assert client.post("/quests/new", data=QUEST_FORM).status_code == 302
+    from challenges.models import Quest
+    quest = db.session.scalar(select(Quest))
+    assert quest.status == "proposed"
+    assert "Paint over the tags" not in client.get("/quests").get_data(as_text=True)
+    assert client.get(f"/quests/{quest.id}").status_code == 200  # the proposer sees it
+    login(novice)
+    assert client.get(f"/quests/{quest.id}").status_code == 404
+    with pytest.raises(services.QuestNotPublished):
+        services.claim_quest(db.session, actor=novice, quest=quest)
+    login(organiser)
+    assert "Paint over the tags" in client.get("/quests/proposed").get_data(as_text=True)
+    client.post(f"/quests/{quest.id}/publish", data={})
+    login(novice)
+    assert "Paint over the tags" in client.get("/quests").get_data(as_text=True)
+
+
+def test_api_proposals_are_hidden_until_published(client):
+    from tests.api import auth
+    organiser, veteran, stranger = make_organiser(), make_user(), make_user()
+    give_points(veteran, 1600)
+    body = {"title": "Wash the bench", "brief": "Sticky", "points": 20, "difficulty": "easy", "mode": "solo",
+            "evidence_wanted": "A note"}
+    created = client.post("/api/v1/quests", headers=auth(veteran), json=body).get_json()
+    assert created["status"] == "proposed"
+    assert client.get(f"/api/v1/quests/{created['id']}").status_code == 404
+    assert client.get(f"/api/v1/quests/{created['id']}", headers=auth(stranger)).status_code == 404
+    assert client.get(f"/api/v1/quests/{created['id']}", headers=auth(veteran)).status_code == 200
+    assert client.post(f"/api/v1/quests/{created['id']}/publish", headers=auth(veteran)).status_code == 403
+    assert client.post(f"/api/v1/quests/{created['id']}/publish", headers=auth(organiser)).get_json()["status"] == "published"
+    assert client.get(f"/api/v1/quests/{created['id']}").status_code == 200

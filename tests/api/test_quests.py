@@ -25,7 +25,7 @@ def test_organiser_makes_a_quest_for_a_problem(client):
     assert response.status_code == 201
     quest = response.get_json()
     assert set(quest) == {"id", "title", "brief", "points", "difficulty", "mode", "evidence_wanted",
-                          "review_mode", "peer_reviews_needed", "dynamic_min_points", "dynamic_decay",
+                          "status", "review_mode", "peer_reviews_needed", "dynamic_min_points", "dynamic_decay",
                           "starts_at", "ends_at", "problem_id"}
     assert (quest["points"], quest["problem_id"], quest["starts_at"]) == (50, problem.id, None)
     assert client.get(response.headers["Location"]).get_json() == quest
