@@ -105,10 +105,11 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_error_handlers(app: Flask) -> None:
-    from web import register_error_pages, register_template_helpers
+    from web import register_error_pages, register_security_headers, register_template_helpers
 
     register_error_pages(app)
     register_template_helpers(app)
+    register_security_headers(app)
 
 
 def register_commands(app: Flask) -> None:

@@ -77,6 +77,37 @@ def register_template_helpers(app) -> None:
     app.add_template_global(utcnow, "now")
 
 
+def content_security_policy(tile_url: str) -> str:
+    """Our own scripts and styles only (no inline script anywhere), images from us and the
+    map's tile server, no framing by other sites, forms posting only to us."""
+    tiles = urlsplit(tile_url.replace("{s}", "a"))
+    tile_origin = f"{tiles.scheme}://{tiles.netloc}" if tiles.scheme and tiles.netloc else ""
+    if "{s}" in tile_url:
+        tile_origin = f"{tiles.scheme}://*.{tiles.netloc.split('.', 1)[1]}"
+    return "; ".join([
+        "default-src 'self'", "script-src 'self'", "style-src 'self'",
+        f"img-src 'self' data: {tile_origin}".strip(), "connect-src 'self'", "font-src 'self'",
+        "object-src 'none'", "base-uri 'self'", "form-action 'self'", "frame-ancestors 'none'",
+    ])
+
+
+def register_security_headers(app) -> None:
+    policy = content_security_policy(app.config.get("MAP_TILE_URL", ""))
+    production = app.config.get("FIXQUEST_ENV") == "production"
+
+    @app.after_request
+    def security_headers(response):
+        headers = response.headers
+        headers.setdefault("Content-Security-Policy", policy)  # photo responses set a stricter one
+        headers.setdefault("X-Content-Type-Options", "nosniff")
+        headers.setdefault("Referrer-Policy", "strict-origin-when-cross-origin")
+        headers.setdefault("X-Frame-Options", "DENY")
+        headers.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=(self)")
+        if production:
+            headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        return response
+
+
 def register_error_pages(app) -> None:
     @app.errorhandler(404)
     def not_found(error):
