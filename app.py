@@ -36,6 +36,7 @@ def import_models() -> None:
     import accounts.models  # noqa: F401
     import challenges.models  # noqa: F401
     import notifications.models  # noqa: F401
+    import open311.models  # noqa: F401
     import scoring.models  # noqa: F401
 
 
@@ -94,13 +95,15 @@ def register_blueprints(app: Flask) -> None:
     from maps.views import bp as maps_bp
     from media.views import bp as media_bp
     from notifications.views import bp as notifications_bp
+    from open311.views import bp as open311_bp
     from scoring.profile_views import bp as profiles_bp
     from scoring.views import bp as scoring_bp
     from web import bp as web_bp
 
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
+    csrf.exempt(open311_bp)  # api_key in the form, no cookies
     for blueprint in (web_bp, accounts_bp, challenges_bp, scoring_bp, profiles_bp, notifications_bp, feeds_bp, maps_bp,
-                      media_bp, api_bp):
+                      media_bp, api_bp, open311_bp):
         app.register_blueprint(blueprint)
 
 
@@ -116,11 +119,13 @@ def register_commands(app: Flask) -> None:
     from accounts.commands import users_cli
     from demo import demo_command
     from notifications.commands import notifications_cli
+    from open311.commands import open311_cli
     from scoring.commands import scoring_cli
 
     app.cli.add_command(users_cli)
     app.cli.add_command(scoring_cli)
     app.cli.add_command(notifications_cli)
+    app.cli.add_command(open311_cli)
     app.cli.add_command(demo_command)
 
 

@@ -17,6 +17,11 @@ class Role(str, enum.Enum):
     admin = "admin"
 
 
+# Accounts that act for software, e.g. an Open311 client's key: they never log in and
+# are not offered in the admin's role menu.
+SYSTEM_ROLE = "system"
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
