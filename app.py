@@ -8,6 +8,7 @@ from flask import Flask
 from werkzeug.routing import IntegerConverter
 
 import config as settings
+import ratelimits
 from extensions import csrf, db, login_manager, make_redis, migrate
 
 MIGRATIONS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "migrations")
@@ -24,6 +25,7 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_extensions(app)
     register_blueprints(app)
+    ratelimits.init_app(app)  # after the blueprints: it wraps their views
     register_error_handlers(app)
     register_commands(app)
     if app.config["AUTO_MIGRATE"]:

@@ -97,6 +97,19 @@ def _multipliers_from_env() -> dict[str, float]:
         raise ConfigError(f"FIXQUEST_DIFFICULTY_MULTIPLIERS: {error}") from None
 
 
+def _flag_from_env(name: str, default: bool) -> bool:
+    raw = os.environ.get(name, "").strip().lower()
+    return default if not raw else raw not in ("0", "false", "no", "off")
+
+
+def _ratelimit_overrides_from_env() -> dict[str, str]:
+    """FIXQUEST_RATELIMIT_<BLUEPRINT>_<VIEW>=limit, e.g. FIXQUEST_RATELIMIT_ACCOUNTS_LOGIN="20/minute"
+    for the endpoint accounts.login; ratelimits.py checks the names and the limits."""
+    prefix = "FIXQUEST_RATELIMIT_"
+    return {name[len(prefix):].lower().replace("_", ".", 1): value.strip()
+            for name, value in os.environ.items() if name.startswith(prefix) and value.strip()}
+
+
 def from_environment(instance_path: str) -> dict:
     """Build the configuration mapping from the process environment."""
     default_db = "sqlite:///" + os.path.join(instance_path, "fixquest.db")
@@ -147,6 +160,11 @@ def from_environment(instance_path: str) -> dict:
         "UNSUBSCRIBE_MAX_AGE_DAYS": os.environ.get("UNSUBSCRIBE_MAX_AGE_DAYS", "60"),
         "DIGEST_HOUR": os.environ.get("DIGEST_HOUR", "7"),
         "NOTIFY_MAX_ATTEMPTS": os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"),
+        # Rate limits (see ratelimits.py and README "Rate limits").
+        "RATELIMIT_ENABLED": _flag_from_env("RATELIMIT_ENABLED", True),
+        "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or None,  # None: REDIS_URL, else memory
+        "RATELIMIT_OVERRIDES": _ratelimit_overrides_from_env(),
+        "TRUSTED_PROXIES": _int_from_env("FIXQUEST_TRUSTED_PROXIES", 0, 0, 10),
     }
 
 

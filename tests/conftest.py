@@ -68,6 +68,8 @@ def app_config(database_url: str, redis_url: str | None) -> dict:
         # Badges pay no points in tests by default, so tests about quest and review points
         # can state exact totals; tests/test_badges.py sets the points it checks.
         "BADGE_POINTS": 0,
+        # Rate limits are off for the shared app; tests/test_rate_limits.py builds apps with them on.
+        "RATELIMIT_ENABLED": False,
     }
 
 
