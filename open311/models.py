@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, String
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from accounts.models import User
@@ -41,4 +41,23 @@ class Open311Request(db.Model):
     problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), primary_key=True)
     api_key_id: Mapped[int] = mapped_column(ForeignKey("open311_api_keys.id"), index=True)
     media_url: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class Open311Imported(db.Model):
+    """A problem imported from another GeoReport v2 server: `source` is that endpoint's base
+    URL and `external_id` its service_request_id there. UNIQUE(source, external_id) is what
+    makes an import happen once, however many runs overlap; `remote_updated_at` is the
+    source's updated_datetime when last read, `last_seen_at` when this server last saw it."""
+
+    __tablename__ = "open311_imported"
+    __table_args__ = (UniqueConstraint("source", "external_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(500))
+    external_id: Mapped[str] = mapped_column(String(200))
+    problem_id: Mapped[int] = mapped_column(ForeignKey("problems.id"), unique=True)
+    remote_status: Mapped[str | None] = mapped_column(String(40))
+    remote_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
