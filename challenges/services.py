@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from accounts.services import is_member, team_ids_of
 from challenges import geo, rules
-from accounts.models import TeamMembership
+from accounts.models import SYSTEM_ROLE, TeamMembership
 from challenges.models import (LIVE_CLAIM_STATES, Claim, ClaimMember, ClaimStatus, Delivery, Problem, ProblemStatus,
                                ProblemUpdate, Quest, QuestMode, QuestStatus, Subscription, SubscriptionKind)
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
@@ -120,9 +120,15 @@ def problems_select(*, category: str | None = None, status: str | None = None) -
     return stmt
 
 
+def may_change_status(actor: User, problem: Problem) -> bool:
+    """Organisers; and a system account (an Open311 source) for the problems it reported,
+    since that source is the authority on them. Nobody else."""
+    return actor.is_organiser or (actor.role == SYSTEM_ROLE and problem.reporter_id == actor.id)
+
+
 def change_status(session: Session, *, actor: User, problem: Problem, status: str,
                   note: str | None = None, now: datetime | None = None) -> ProblemUpdate:
-    if not actor.is_organiser:
+    if not may_change_status(actor, problem):
         raise Forbidden("change a problem's status", "only organisers do that.")
     if problem.merged_into_id is not None:
         raise Conflict(f"Problem #{problem.id} was merged into #{problem.merged_into_id}; update that one.")

@@ -324,23 +324,6 @@ def importer_user(session: Session, source: str, *, now: datetime | None = None)
     return user
 
 
-@dataclass(frozen=True)
-class SourceAuthority:
-    """The source's system user, acting with the source's authority over the status of the
-    problems it imported, and nothing else.
-
-    `change_status` asks `actor.is_organiser`. Making the user an organiser in the database
-    would hand it every organiser power over every problem (quests, reviews, merges) for
-    good; copying change_status's body would fork its rules, history and notifications. So
-    the importer passes this stand-in, built only here and only ever handed problems found
-    through `open311_imported` for this source: change_status validates, records public
-    history authored by the system user and tells followers, exactly as for a person."""
-
-    id: int
-    display_name: str
-    is_organiser: bool = True
-
-
 # --- the run -------------------------------------------------------------------------------
 
 @dataclass
@@ -507,7 +490,7 @@ class Importer:
                                                  created_at=self.now))
                 self.session.flush()  # the unique constraint decides here
                 if target != problem.status:
-                    change_status(self.session, actor=self.authority, problem=problem, status=target,
+                    change_status(self.session, actor=self.user, problem=problem, status=target,
                                   note=self._note(remote), now=max(self.now, reported_at))
         except IntegrityError:
             self.report.unchanged += 1  # another run imported it a moment ago
@@ -532,7 +515,7 @@ class Importer:
         if not changed:
             self.report.unchanged += 1
             return
-        change_status(self.session, actor=self.authority, problem=problem, status=target,
+        change_status(self.session, actor=self.user, problem=problem, status=target,
                       note=self._note(remote), now=self.now)
         self.report.updated += 1
 
@@ -540,7 +523,6 @@ class Importer:
 
     def start(self) -> None:
         self.user = importer_user(self.session, self.source, now=self.now)
-        self.authority = SourceAuthority(id=self.user.id, display_name=self.user.display_name)
 
 
 def windows(start: datetime, end: datetime, size: timedelta = WINDOW) -> Iterator[tuple[datetime, datetime]]:

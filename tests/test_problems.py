@@ -101,3 +101,19 @@ def test_nul_characters_are_refused_beside_the_field(client, login):
     assert response.status_code == 422
     assert 'id="title-error"' in response.get_data(as_text=True)
     assert db.session.scalar(select(func.count()).select_from(Problem)) == 0
+
+
+def test_a_system_account_changes_status_only_of_problems_it_reported(ctx):
+    import pytest
+
+    from accounts.models import SYSTEM_ROLE
+    from challenges.services import change_status
+    from errors import Forbidden
+
+    source = make_user()
+    source.role = SYSTEM_ROLE  # e.g. an Open311 source that imported problems
+    db.session.commit()
+    own, other = make_problem(source), make_problem(make_user())
+    change_status(db.session, actor=source, problem=own, status="closed", note="Closed at the source")
+    with pytest.raises(Forbidden):
+        change_status(db.session, actor=source, problem=other, status="closed")
