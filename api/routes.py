@@ -13,7 +13,7 @@ from api import bp
 from api.auth import optional_bearer_user, token_required
 from api.parsing import (MAX_ID, MAX_PAGE_SIZE, InvalidParameter, choice_arg, id_list, identifier, int_arg, json_body,
                          number, number_arg, page_args, paginated, read_args, read_fields, read_search_args,
-                         text, timestamp, whole_number)
+                         text, timestamp, whole_number, WrongType)
 from api.serializers import (board_entry_json, claim_json, nearby_json, problem_json, quest_json,
                              reported_problem_json)
 from challenges import services as challenges
@@ -24,7 +24,7 @@ from challenges.nearby import Nearby, find_nearby
 from errors import NotFound
 from extensions import db
 from scoring.rules import ScoringSettings
-from scoring.views import board_rows
+from scoring.views import board_page, is_window_name, public_around, window_key
 
 ID = f"int(max={MAX_ID})"  # a larger number is no row's id (and overflows SQLite): a plain 404
 
@@ -240,8 +240,38 @@ def reverse_claim(actor: User, claim_id: int):
 
 # --- leaderboards --------------------------------------------------------------------------
 
+def window_arg(raw: str | None) -> str:
+    """week, month, all (the default) or season:<id>; an unknown season id is a 422 on
+    `window` when the board is read."""
+    if raw is None or raw == "":
+        return "all"
+    if not is_window_name(raw):
+        raise WrongType("Choose one of: week, month, all, season:<id>.")
+    return raw
+
+
+def board_args(**more) -> dict:
+    return read_args(window=window_arg, team_id=int_arg(default=0, minimum=1, maximum=MAX_ID), **more)
+
+
 @bp.get("/leaderboards/<any(participants, teams):board>")
 def leaderboard(board: str):
-    window = read_args(limit=int_arg(default=10, minimum=1, maximum=MAX_PAGE_SIZE),
-                       offset=int_arg(default=0, minimum=0, maximum=2**31 - 1))
-    return {"entries": [board_entry_json(row) for row in board_rows(board, **window)]}
+    """A page of a board; `team_id`: that team's members, ranked by their own points."""
+    args = board_args(limit=int_arg(default=10, minimum=1, maximum=MAX_PAGE_SIZE),
+                      offset=int_arg(default=0, minimum=0, maximum=2**31 - 1))
+    rows, more = board_page(board, window=args["window"], team_id=args["team_id"], limit=args["limit"],
+                            offset=args["offset"])
+    kept = {"window": args["window"], **({"team_id": args["team_id"]} if args["team_id"] else {})}
+    return {"entries": [board_entry_json(row) for row in rows], "window": window_key(args["window"]),
+            "next": url_for("api.leaderboard", board=board, **kept, limit=args["limit"],
+                            offset=args["offset"] + args["limit"]) if more else None}
+
+
+@bp.get(f"/leaderboards/<any(participants, teams):board>/around/<{ID}:member_id>")
+def leaderboard_around(board: str, member_id: int):
+    """A member's standing with `span` (default 2) places above and below; 404 for a member
+    without points in the window or hidden from public boards."""
+    args = board_args(span=int_arg(default=2, minimum=0, maximum=10))
+    found = public_around(board, member_id, window=args["window"], team_id=args["team_id"], span=args["span"])
+    return {"member": board_entry_json(found.me), "entries": [board_entry_json(row) for row in found.rows],
+            "window": window_key(args["window"])}

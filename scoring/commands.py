@@ -1,4 +1,8 @@
-"""`flask --app app scoring ...`: maintain the leaderboard projection."""
+"""`flask --app app scoring ...`: maintain the leaderboard projection.
+
+Both commands cover every live window (all-time, this week, this month, running seasons)
+of both boards and of every team's members, plus the display names Redis serves.
+"""
 from __future__ import annotations
 
 import click
@@ -12,6 +16,10 @@ def _board():
     return current_app.extensions["fixquest.leaderboard"]
 
 
+def _windows(board) -> str:
+    return ", ".join(window.key for window in board.calendar.live())
+
+
 @scoring_cli.command("rebuild")
 def rebuild_command() -> None:
     """Rebuild the Redis leaderboards from the ledger."""
@@ -19,7 +27,9 @@ def rebuild_command() -> None:
     if board.name != "redis":
         click.echo("No REDIS_URL: leaderboards are read from SQL, nothing to rebuild.")
         return
-    click.echo(f"Rebuilt leaderboards: {board.rebuild()} standings written.")
+    written = board.rebuild()
+    click.echo(f"Rebuilt leaderboards ({_windows(board)}; whole boards and team scopes): "
+               f"{written} standings written.")
 
 
 @scoring_cli.command("verify")
@@ -34,4 +44,4 @@ def verify_command() -> None:
         click.echo(line)
     if drift:
         raise click.ClickException(f"{len(drift)} standings differ; run `flask --app app scoring rebuild`.")
-    click.echo("Leaderboards match the ledger.")
+    click.echo(f"Leaderboards match the ledger ({_windows(board)}; whole boards, team scopes and names).")

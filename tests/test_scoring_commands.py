@@ -1,12 +1,18 @@
-"""`flask scoring rebuild` and `flask scoring verify` keep Redis honest to the ledger."""
+"""`flask scoring rebuild` and `flask scoring verify` keep Redis honest to the ledger, in
+every live window and scope."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 import pytest
 
 from extensions import db
-from scoring.leaderboards import RedisLeaderboard, SqlLeaderboard
-from tests.factories import approve, make_claim, make_organiser, make_quest, make_user
+from scoring import windows
+from scoring.leaderboards import RedisLeaderboard, Scope, SqlLeaderboard
+from scoring.models import Season
+from tests.factories import approve, make_claim, make_organiser, make_quest, make_team, make_user
 from tests.test_leaderboards import _redis_client
+from timeutil import utcnow
 
 
 @pytest.fixture
@@ -26,14 +32,43 @@ def test_verify_passes_after_approvals_and_fails_on_drift_until_rebuilt(runner, 
     ok = runner.invoke(args=["scoring", "verify"])
     assert ok.exit_code == 0 and "match" in ok.output
 
-    redis_board.client.zadd(redis_board._keys("participants")[0], {"999": 5})  # someone tampers
-    redis_board.client.delete(redis_board._keys("teams")[0])
+    redis_board.client.zadd(redis_board.keys("participants").public, {"999": 5})  # someone tampers
+    redis_board.client.delete(redis_board.keys("participants", "week").public)
     drift = runner.invoke(args=["scoring", "verify"])
     assert drift.exit_code == 1 and "member 999" in drift.output
+    assert "participants week:" in drift.output
 
     rebuilt = runner.invoke(args=["scoring", "rebuild"])
-    assert rebuilt.exit_code == 0 and "4 standings" in rebuilt.output  # 3 players and the reviewer
+    # Every row is from now, so each participant stands in all-time, this week and this month.
+    on_board = redis_board.sql.count("participants") + redis_board.sql.count("teams")
+    assert rebuilt.exit_code == 0 and f"{3 * on_board} standings written" in rebuilt.output
     assert runner.invoke(args=["scoring", "verify"]).exit_code == 0
+
+
+def test_rebuild_and_verify_cover_weeks_months_seasons_and_team_scopes(runner, redis_board):
+    organiser, player = make_organiser(), make_user()
+    team = make_team(player)
+    today = windows.local_date(utcnow(), "Europe/London")
+    season = Season(name="This term", starts_on=today - timedelta(days=7), ends_on=today + timedelta(days=7))
+    db.session.add(season)
+    db.session.commit()
+    approve(organiser, make_claim(player, make_quest(organiser, mode="team"), team=team, submit=True))
+    redis_board.client.flushdb()
+
+    drift = runner.invoke(args=["scoring", "verify"])
+    assert drift.exit_code == 1
+    for label in ("participants all", "participants week:", "participants month:", f"season:{season.id}",
+                  "teams all", f"participants team {team.id} week:"):
+        assert label in drift.output, label
+
+    rebuilt = runner.invoke(args=["scoring", "rebuild"])
+    assert rebuilt.exit_code == 0
+    assert "week:" in rebuilt.output and "month:" in rebuilt.output and f"season:{season.id}" in rebuilt.output
+    verified = runner.invoke(args=["scoring", "verify"])
+    assert verified.exit_code == 0 and "match" in verified.output
+    for window in ("all", "week", "month", f"season:{season.id}"):
+        assert redis_board.client.exists(redis_board.keys("participants", window, Scope("team", team.id)).ready)
+        assert redis_board.client.exists(redis_board.keys("teams", window).ready)
 
 
 def test_without_redis_the_commands_say_there_is_nothing_to_do(app, runner, ctx):
