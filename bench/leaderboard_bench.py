@@ -21,20 +21,23 @@ Then, in order (each step can be skipped):
 1. Redis (`--redis-url`, loopback only; db 14 by default, emptied only by --regenerate):
    `scoring rebuild` of every live window and team scope, timed, when the projection is
    not built yet or `--rebuild` is given.
-2. Serving: three gunicorn servers on 127.0.0.1 (sync workers, `--workers` each): the bare
-   Flask app (bench/bare_app.py), FixQuest with REDIS_URL (Redis leaderboard) and FixQuest
-   without it (SQL leaderboard). wrk loads each endpoint for `--duration` seconds after a
-   warm-up: top-10 (`GET /api/v1/leaderboards/participants?window=all|week`) and
+2. Serving: gunicorn servers on 127.0.0.1 (sync workers, `--workers` each): the bare
+   Flask app (bench/bare_app.py), FixQuest with REDIS_URL (Redis leaderboard), FixQuest
+   without it (SQL leaderboard), FixQuest with the optional in-process top cache
+   (RedisLeaderboard.top_cache_seconds = `--top-cache`, via app_with_top_cache below) and
+   the ceiling probes (app_with_probes: the FixQuest app with a no-I/O route and a
+   one-Redis-PING route). wrk loads each endpoint for `--duration` seconds after a warm-up:
+   top-10 (`GET /api/v1/leaderboards/participants?window=all|week`) and
    rank-with-neighbours (`GET .../participants/around/<id>?window=all|week`, a random
    member of that window's board per request, from a sample of 2,000, via a wrk Lua
-   script). Bare and Redis run interleaved for `--rounds` rounds (medians reported); the
-   SQL leaderboard, which aggregates the ledger per request, gets one round with 2
-   connections and a 60 s timeout.
+   script). Bare and the Redis servers run interleaved for `--rounds` rounds (medians
+   reported). The SQL leaderboard, which aggregates the ledger on every request, is timed
+   one request at a time (up to 10 requests or 30 s per endpoint).
 3. Award throughput: `--award-workers` processes, each with its own app on PostgreSQL +
    Redis, approve `--awards` submitted claims between them through the service layer
    (challenges.reviews.review_claim, then commit, whose after-commit hook refreshes Redis),
    as fast as they can. The claims (by generated participants, on one new solo quest per
-   worker, reviewed by one organiser per worker) are made beforehand, untimed. Reports
+   worker, reviewed by one new organiser per worker) are made beforehand, untimed. Reports
    awards per second, latency percentiles, the time spent in the after-commit refresh, and
    checks Redis against SQL for the members touched.
 
@@ -83,7 +86,7 @@ GENERATED_REASON = "bench: generated"
 DUMMY_HASH = "pbkdf2:sha256:1000$bench$not-a-real-password-hash"  # nobody logs in as a generated user
 ADJECTIVES = ("Brave", "Quiet", "Tidy", "Sunny", "Swift", "Kind", "Bold", "Calm", "Keen", "Merry")
 ANIMALS = ("Otter", "Heron", "Wren", "Kestrel", "Badger", "Puffin", "Swift", "Vole", "Hare", "Newt")
-SQL_CONNECTIONS = 2
+SQL_CONNECTIONS = 2  # the SQLite run's wrk connections for the SQL leaderboard
 
 
 # --- safety ---------------------------------------------------------------------------------
@@ -221,7 +224,8 @@ def build_postgres(app, participants: int, rows: int, teams: int, seed: int) -> 
                           ((t, f"Bench team {t}", f"B{t:09d}", (t - 1) * TEAM_SIZE + 1, now - timedelta(days=399))
                            for t in range(1, teams + 1)))
                 copy_into(cur, "team_memberships", ("id", "team_id", "user_id", "joined_at"),
-                          ((u, team_of(u, teams), u, now - timedelta(days=399)) for u in range(1, teams * TEAM_SIZE + 1)))
+                          ((u, team_of(u, teams), u, now - timedelta(days=399))
+                           for u in range(1, teams * TEAM_SIZE + 1)))
                 today = now.date()
                 cur.execute("INSERT INTO seasons (name, starts_on, ends_on) VALUES (%s, %s, %s), (%s, %s, %s)",
                             ("Bench season (running)", today - timedelta(days=60), today + timedelta(days=30),
@@ -294,7 +298,8 @@ def data_present_sqlite(path: str, participants: int, rows: int) -> bool:
     conn = sqlite3.connect(path)
     try:
         users = conn.execute("SELECT count(*) FROM users").fetchone()[0]
-        generated = conn.execute("SELECT count(*) FROM ledger_entries WHERE reason = ?", (GENERATED_REASON,)).fetchone()[0]
+        generated = conn.execute("SELECT count(*) FROM ledger_entries WHERE reason = ?",
+                                 (GENERATED_REASON,)).fetchone()[0]
     except sqlite3.Error:
         return False
     finally:
@@ -334,6 +339,59 @@ def sample_members(app, window: str, count: int, seed: int) -> list[int]:
 
 
 # --- serving --------------------------------------------------------------------------------
+
+def app_with_top_cache():
+    """gunicorn target for the "Redis + top cache" server: the app as `app:create_app()`
+    makes it, with RedisLeaderboard.top_cache_seconds set from BENCH_TOP_CACHE_SECONDS."""
+    from app import create_app
+
+    app = create_app()
+    app.extensions["fixquest.leaderboard"].top_cache_seconds = float(os.environ["BENCH_TOP_CACHE_SECONDS"])
+    return app
+
+
+def app_with_probes():
+    """gunicorn target for the ceiling probes: the FixQuest app (all its request hooks) plus
+    two bench-only routes answering what bench/bare_app.py answers: one doing no I/O at all,
+    one after a single Redis PING. They show the most any FixQuest endpoint can reach here,
+    without and with one Redis round trip per request."""
+    from app import create_app
+    from bare_app import ENTRIES
+
+    app = create_app()
+    client = app.extensions["fixquest.redis"]
+
+    def static():
+        return {"entries": ENTRIES}
+
+    def ping():
+        client.ping()
+        return {"entries": ENTRIES}
+
+    app.add_url_rule("/api/v1/bench-static", "bench_static", static)
+    app.add_url_rule("/api/v1/bench-ping", "bench_ping", ping)
+    return app
+
+
+def time_requests(port: int, paths: list[str], *, budget_s: float = 30.0, at_most: int = 10) -> list[float]:
+    """Milliseconds per request, one request at a time, until `at_most` are done or the
+    budget is spent (at least one): for the SQL leaderboard, whose all-time reads take seconds."""
+    import http.client
+
+    took, deadline = [], time.monotonic() + budget_s
+    for n in range(at_most):
+        conn = http.client.HTTPConnection(HOST, port, timeout=120)
+        started = time.perf_counter()
+        conn.request("GET", paths[n % len(paths)])
+        response = conn.getresponse()
+        response.read()
+        conn.close()
+        if response.status != 200:
+            raise RuntimeError(f"{paths[n % len(paths)]} answered {response.status}")
+        took.append((time.perf_counter() - started) * 1000)
+        if time.monotonic() > deadline:
+            break
+    return took
 
 def wrk_script(path_template: str, ids: list[int], folder: Path) -> Path:
     """A wrk Lua script asking for path_template % <a random id from ids> on each request."""
@@ -390,9 +448,15 @@ def serve(args, workdir: Path, database_url: str, redis_url: str, ids: dict[str,
                  ("rank +/- 2, this week", "/api/v1/leaderboards/participants/around/%d?window=week", "week")]
     servers, ports = [], {}
     try:
-        for name, target, chdir, extra in (("bare", "bare_app:app", BENCH_DIR, {}),
-                                           ("redis", "app:create_app()", REPO_DIR, {"REDIS_URL": redis_url}),
-                                           ("sql", "app:create_app()", REPO_DIR, {})):
+        targets = [("bare", "bare_app:app", BENCH_DIR, {}),
+                   ("redis", "app:create_app()", REPO_DIR, {"REDIS_URL": redis_url}),
+                   ("sql", "app:create_app()", REPO_DIR, {})]
+        if args.top_cache:
+            targets.append(("cached", "leaderboard_bench:app_with_top_cache()", BENCH_DIR,
+                            {"REDIS_URL": redis_url, "BENCH_TOP_CACHE_SECONDS": str(args.top_cache)}))
+        if args.probes:
+            targets.append(("probes", "leaderboard_bench:app_with_probes()", BENCH_DIR, {"REDIS_URL": redis_url}))
+        for name, target, chdir, extra in targets:
             port = serving.free_port()
             log = workdir / f"{name}.log"
             servers.append(serving.start_gunicorn(target, chdir=chdir, port=port, workers=args.workers,
@@ -414,27 +478,39 @@ def serve(args, workdir: Path, database_url: str, redis_url: str, ids: dict[str,
                                    timeout=timeout)
                 return run_python(ports[server], path, duration=duration, connections=connections)
 
+            cached = args.top_cache and sample is None  # the cache holds board pages, not members' ranks
             if args.warmup:
-                load("bare", args.warmup)
-                load("redis", args.warmup)
-            bare_runs, redis_runs = [], []
+                for server in ("bare", "redis", "cached") if cached else ("bare", "redis"):
+                    load(server, args.warmup)
+            runs: dict[str, list[dict]] = {"bare": [], "redis": [], "cached": []}
             for _ in range(args.rounds):
-                bare_runs.append(load("bare", args.duration))
-                redis_runs.append(load("redis", args.duration))
-            sql = load("sql", args.duration, SQL_CONNECTIONS, timeout=60) if not args.skip_sql else None
-            row = {"endpoint": label, "bare": statistics.median(r["rps"] for r in bare_runs),
-                   "redis": statistics.median(r["rps"] for r in redis_runs),
-                   "redis_p50": statistics.median(r["p50"] or 0 for r in redis_runs),
-                   "redis_p99": statistics.median(r["p99"] or 0 for r in redis_runs),
-                   "rounds": [(b["rps"], r["rps"]) for b, r in zip(bare_runs, redis_runs)],
-                   "sql": sql, "failed": sum(r["bad"] + r["errors"] for r in bare_runs + redis_runs)}
+                for server in ("bare", "redis", "cached") if cached else ("bare", "redis"):
+                    runs[server].append(load(server, args.duration))
+            sql = None
+            if not args.skip_sql:
+                paths = [template % member for member in ids[sample][:10]] if sample else [template]
+                sql = time_requests(ports["sql"], paths)
+            row = {"endpoint": label, "failed": sum(r["bad"] + r["errors"] for rs in runs.values() for r in rs),
+                   "sql_ms": statistics.median(sql) if sql else None, "sql_n": len(sql or ())}
+            for server, measured in runs.items():
+                if measured:
+                    row[server] = statistics.median(r["rps"] for r in measured)
+                    row[server + "_p50"] = statistics.median(r["p50"] or 0 for r in measured)
+                    row[server + "_p99"] = statistics.median(r["p99"] or 0 for r in measured)
+                    row[server + "_rounds"] = [round(r["rps"]) for r in measured]
             results.append(row)
             print(f"  {label:22s} bare {row['bare']:7.0f} req/s | Redis {row['redis']:7.0f} req/s "
                   f"(ratio {row['redis'] / row['bare']:.3f}, p50 {row['redis_p50']:.2f} ms, "
                   f"p99 {row['redis_p99']:.2f} ms)"
-                  + (f" | SQL {sql['rps']:.2f} req/s with {SQL_CONNECTIONS} connections (p50 {sql['p50'] or 0:.0f} ms)"
+                  + (f" | Redis + {args.top_cache:g} s top cache {row['cached']:7.0f} req/s "
+                     f"(ratio {row['cached'] / row['bare']:.3f})" if "cached" in row else "")
+                  + (f" | SQL {row['sql_ms']:.0f} ms per request, one at a time (median of {row['sql_n']})"
                      if sql else "")
                   + (f" | {row['failed']} failed" if row["failed"] else ""), flush=True)
+            print("    rounds (req/s): " + "; ".join(f"{server} {row[server + '_rounds']}" for server in runs
+                                                    if server + "_rounds" in row), flush=True)
+        if args.probes:
+            results.append(probe(args, ports, use_wrk))
         for name in ports:
             log = (workdir / f"{name}.log").read_text(errors="replace")
             if "Traceback" in log or "[ERROR]" in log:
@@ -445,6 +521,30 @@ def serve(args, workdir: Path, database_url: str, redis_url: str, ids: dict[str,
             serving.stop(server)
 
 
+def probe(args, ports: dict[str, int], use_wrk: bool) -> dict:
+    """Bare against the FixQuest app's no-I/O route and its one-Redis-PING route."""
+    def load(port: int, path: str, duration: int) -> dict:
+        if use_wrk:
+            return run_wrk(port, path, script=None, duration=duration, connections=args.connections)
+        return run_python(port, path, duration=duration, connections=args.connections)
+
+    plan = (("bare", ports["bare"], "/api/v1/bench-static"), ("static", ports["probes"], "/api/v1/bench-static"),
+            ("ping", ports["probes"], "/api/v1/bench-ping"))
+    if args.warmup:
+        for _, port, path in plan:
+            load(port, path, args.warmup)
+    runs: dict[str, list[float]] = {name: [] for name, _, _ in plan}
+    for _ in range(args.rounds):
+        for name, port, path in plan:
+            runs[name].append(load(port, path, args.duration)["rps"])
+    row = {"endpoint": "ceiling probes", **{name: statistics.median(v) for name, v in runs.items()}}
+    print(f"  {'ceiling probes':22s} bare {row['bare']:7.0f} req/s | FixQuest app, no I/O {row['static']:7.0f} req/s "
+          f"(ratio {row['static'] / row['bare']:.3f}) | one Redis PING {row['ping']:7.0f} req/s "
+          f"(ratio {row['ping'] / row['bare']:.3f})", flush=True)
+    print("    rounds (req/s): " + "; ".join(f"{name} {[round(x) for x in v]}" for name, v in runs.items()), flush=True)
+    return row
+
+
 def serve_sqlite(args, workdir: Path, sqlite_url: str, ids: list[int]) -> None:
     """The SQL leaderboard on the smaller SQLite file, beside the bare app."""
     env = {**os.environ, "DATABASE_URL": sqlite_url, "SECRET_KEY": secrets.token_urlsafe(48),
@@ -453,12 +553,13 @@ def serve_sqlite(args, workdir: Path, sqlite_url: str, ids: list[int]) -> None:
     servers = []
     try:
         bare_port, sql_port = serving.free_port(), serving.free_port()
+        logs = {"bare": workdir / "sqlite-bare.log", "sqlite": workdir / "sqlite.log"}
         servers.append(serving.start_gunicorn("bare_app:app", chdir=BENCH_DIR, port=bare_port, workers=args.workers,
-                                              env=env, log=workdir / "sqlite-bare.log"))
+                                              env=env, log=logs["bare"]))
         servers.append(serving.start_gunicorn("app:create_app()", chdir=REPO_DIR, port=sql_port,
-                                              workers=args.workers, env=env, log=workdir / "sqlite.log"))
+                                              workers=args.workers, env=env, log=logs["sqlite"]))
         for name, server, port in (("bare", servers[0], bare_port), ("sqlite", servers[1], sql_port)):
-            serving.wait_until_serving(name, server, port, "/api/v1/leaderboards/teams", workdir / f"{name}.log")
+            serving.wait_until_serving(name, server, port, "/api/v1/leaderboards/teams", logs[name])
         for label, path in (("top-10, all-time", "/api/v1/leaderboards/participants?window=all"),
                             ("top-10, this week", "/api/v1/leaderboards/participants?window=week"),
                             ("rank +/- 2, all-time", f"/api/v1/leaderboards/participants/around/{ids[0]}?window=all")):
@@ -481,7 +582,6 @@ def prepare_awards(app, workers: int, awards: int, participants: int, teams: int
     from accounts.models import User
     from challenges import services as challenges
     from extensions import db
-    from sqlalchemy import select
 
     run = datetime.now(timezone.utc).strftime("%Y%m%d%H%M%S")
     rng = random.Random(run)
@@ -491,10 +591,11 @@ def prepare_awards(app, workers: int, awards: int, participants: int, teams: int
     plan = []
     with app.app_context():
         for w in range(workers):
-            email = f"reviewer{w}@award.bench.example"
-            reviewer = db.session.scalar(select(User).where(User.email == email)) or accounts.create_user(
-                db.session, email=email, password="benchmark only reviewer", display_name=f"Bench reviewer {w}",
-                role="organiser", hash_method="pbkdf2:sha256:1000")
+            # A new organiser per run and worker: reviewing pays review points and evaluates the
+            # reviewer's badges from all their reviews, so a reused one would slow run after run.
+            reviewer = accounts.create_user(db.session, email=f"reviewer{w}.{run}@award.bench.example",
+                                            password="benchmark only reviewer", display_name=f"Reviewer {w} {run}"[:40],
+                                            role="organiser", hash_method="pbkdf2:sha256:1000")
             quest = challenges.create_quest(db.session, actor=reviewer, title=f"Award bench {run} #{w}",
                                             brief="Generated for the award benchmark.", points=10,
                                             difficulty="easy", mode="solo", evidence_wanted="Anything.")
@@ -559,7 +660,8 @@ def award_throughput(args, database_url: str, redis_url: str) -> dict:
           f"{time.perf_counter() - started:.0f} s", flush=True)
     context = mp.get_context("spawn")
     barrier, results = context.Barrier(args.award_workers), context.Queue()
-    processes = [context.Process(target=award_worker, args=(database_url, redis_url, reviewer, claims, barrier, results))
+    processes = [context.Process(target=award_worker,
+                                 args=(database_url, redis_url, reviewer, claims, barrier, results))
                  for reviewer, claims in plan]
     for process in processes:
         process.start()
@@ -581,20 +683,34 @@ def award_throughput(args, database_url: str, redis_url: str) -> dict:
 
 
 def check_touched(app, claim_ids: list[int]) -> None:
-    """Redis must agree with SQL for everyone the awards touched (all windows, whole board)."""
+    """Redis must hold exactly the ledger's score for everyone the awards touched, in every
+    live window (the per-member check `scoring verify` makes, for these members only: a full
+    SQL ranking of ten million rows takes seconds per member)."""
     from challenges.models import Claim
     from extensions import db
+    from scoring.leaderboards import _window_totals, encode_score
     from sqlalchemy import select
 
     with app.app_context():
         board = app.extensions["fixquest.leaderboard"]
-        users = db.session.scalars(select(Claim.user_id).where(Claim.id.in_(claim_ids[:300]))).all()
-        wrong = [(user, window) for user in users for window in ("all", "week", "month")
-                 if board.standing_of("participants", user, window=window)
-                 != board.sql.standing_of("participants", user, window=window)]
+        users = set(db.session.scalars(select(Claim.user_id).where(Claim.id.in_(claim_ids))).all())
+        with db.engine.connect() as conn:
+            live = board.calendar.live(conn)
+            expected = _window_totals(conn, "participants", live, users)
+        checks = [(user, window) for user in sorted(users) for window in live]
+        with board.client.pipeline(transaction=False) as pipe:
+            for user, window in checks:
+                keys = board.keys("participants", window)
+                pipe.zscore(keys.hidden if expected[user].hidden else keys.public, user)
+            stored = pipe.execute()
+        wrong = []
+        for (user, window), score in zip(checks, stored):
+            totals = expected[user].windows.get(window.key)
+            if (None if totals is None else encode_score(*totals[:2])) != (None if score is None else int(score)):
+                wrong.append((user, window.key))
         db.session.remove()
-    print(f"  Redis agrees with SQL for {len(users) * 3 - len(wrong)} of {len(users) * 3} touched standings"
-          + (f"; differing: {wrong[:5]}" if wrong else ""))
+    print(f"  Redis agrees with the ledger for {len(checks) - len(wrong):,} of {len(checks):,} touched standings "
+          f"({len(users):,} participants x {len(live)} live windows)" + (f"; differing: {wrong[:5]}" if wrong else ""))
 
 
 # --- the run --------------------------------------------------------------------------------
@@ -605,8 +721,9 @@ def versions(database_url: str, redis_url: str) -> str:
     import psycopg
     import redis
 
-    with psycopg.connect(make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)) as c:
-        pg = c.execute("SHOW server_version").fetchone()[0]
+    dsn = make_url(database_url).set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(dsn) as conn:
+        pg = conn.execute("SHOW server_version").fetchone()[0]
     redis_version = redis.Redis.from_url(redis_url).info("server")["redis_version"]
     memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     wrk = subprocess.run(["wrk", "-v"], capture_output=True, text=True).stdout.split("[")[0].strip() \
@@ -630,7 +747,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--regenerate", action="store_true", help="rebuild the data (and empty the Redis db) first")
     parser.add_argument("--rebuild", action="store_true", help="time a Redis rebuild even if it is built")
     parser.add_argument("--skip-serve", action="store_true")
-    parser.add_argument("--skip-sql", action="store_true", help="do not load the SQL leaderboard server")
+    parser.add_argument("--skip-sql", action="store_true", help="do not time the SQL leaderboard server")
+    parser.add_argument("--no-probes", dest="probes", action="store_false",
+                        help="skip the ceiling probes (the app's no-I/O and one-PING routes against bare)")
+    parser.add_argument("--top-cache", type=float, default=1.0, metavar="SECONDS",
+                        help="also serve with RedisLeaderboard.top_cache_seconds set to this (0: skip; default 1)")
     parser.add_argument("--skip-awards", action="store_true")
     parser.add_argument("--workers", type=int, default=2, choices=range(1, 17), metavar="1..16",
                         help="gunicorn sync workers per server (default 2)")

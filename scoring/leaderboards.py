@@ -22,6 +22,7 @@ from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from time import monotonic as _monotonic
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
@@ -34,7 +35,7 @@ from accounts.models import Team, TeamMembership, User
 from errors import NotFound, ValidationFailed
 from scoring import windows
 from scoring.models import LedgerEntry, Season
-from scoring.windows import ALL_TIME, SeasonDates, UnknownWindow, Window
+from scoring.windows import ALL_TIME, SeasonDates, Window
 from timeutil import utcnow
 
 log = logging.getLogger(__name__)
@@ -578,6 +579,7 @@ return 1
 """
 
 _KEY_COUNT = {_TOP: 3, _AROUND: 4, _COUNT: 2}  # how many of a read script's arguments are keys
+TOP_CACHE_DEPTH = 100  # places of each board the optional in-process cache may hold
 _UNBUILT = object()  # a read found the set not built: answer from SQL
 
 
@@ -651,13 +653,22 @@ class _Row:
 
 
 class RedisLeaderboard:
+    """The Redis projection. `top_cache_seconds` > 0 keeps the first TOP_CACHE_DEPTH places of
+    each board in this process for that long (off by default): a top-10 read then needs no
+    Redis round trip at all, which is what a worker spends most of such a request on. This
+    process's own writes clear it at once; another process's writes show after at most that
+    long (the price: a board page up to that stale; a member's own rank is never cached)."""
+
     name = "redis"
 
-    def __init__(self, client: redis.Redis, sql: SqlLeaderboard, *, prefix: str = "fixquest:"):
+    def __init__(self, client: redis.Redis, sql: SqlLeaderboard, *, prefix: str = "fixquest:",
+                 top_cache_seconds: float = 0.0):
         self.client = client
         self.sql = sql
         self.prefix = prefix
         self.calendar = sql.calendar
+        self.top_cache_seconds = top_cache_seconds
+        self._top_cache: dict[tuple, tuple[float, list[Standing]]] = {}
         self._write = client.register_script(_WRITE)
         self._top = client.register_script(_TOP)
         self._around = client.register_script(_AROUND)
@@ -681,7 +692,20 @@ class RedisLeaderboard:
     def top(self, board: str, *, window: WindowLike = "all", scope: Scope | None = None,
             limit: int = 10, offset: int = 0) -> list[Standing]:
         _check(board, scope)
+        cache_key = None
+        if self.top_cache_seconds > 0 and offset + limit <= TOP_CACHE_DEPTH:
+            cache_key = (board, self.calendar.key_of(window), scope, offset, limit)
+            hit = self._top_cache.get(cache_key)
+            if hit is not None and hit[0] > _monotonic():
+                return hit[1]
+        rows = self._top_read(board, window, scope, limit, offset)
+        if cache_key is not None:
+            if len(self._top_cache) >= 1000:  # many scopes: stay small
+                self._top_cache.clear()
+            self._top_cache[cache_key] = (_monotonic() + self.top_cache_seconds, rows)
+        return rows
 
+    def _top_read(self, board: str, window: WindowLike, scope: Scope | None, limit: int, offset: int):
         def read():
             keys = self.keys(board, window, scope)
             got = self._call(self._top, keys.public, keys.ready, self.names_key(board), offset, offset + limit - 1)
@@ -789,14 +813,15 @@ class RedisLeaderboard:
     def refresh(self, members: Iterable[tuple[str, int]], *, build: bool = True) -> None:
         """Re-read the members' totals in every live window from SQL and write them, with their
         names, to every key set they belong to (whole board and each scope): three SQL
-        statements (seasons, totals with names, team memberships) and one Redis round trip. A key set that turns out not to be built is then
-        built from the ledger."""
+        statements (seasons, totals with names, team memberships) and one Redis round trip.
+        A key set that turns out not to be built is then built from the ledger."""
         by_board: dict[str, set[int]] = defaultdict(set)
         for board, member_id in members:
             _member_column(board)
             by_board[board].add(int(member_id))
         if not by_board:
             return
+        self._top_cache.clear()
         now = self.calendar.now()
         writes: list[tuple[str, Scope | None, Window, int, int, int, bool]] = []
         names: dict[str, dict[str, str]] = {}
@@ -880,6 +905,7 @@ class RedisLeaderboard:
         keys = self.keys(board, window, scope)
         if not self.client.set(keys.building, "1", nx=True, ex=600):
             return None
+        self._top_cache.clear()
         started = utcnow()
         try:
             with self.sql.engine.connect() as conn:
@@ -930,7 +956,8 @@ class RedisLeaderboard:
         with self.sql.engine.connect() as conn:
             rows = conn.execute(select(LedgerEntry.user_id, LedgerEntry.team_id).distinct()
                                 .where(LedgerEntry.created_at >= since)).all()
-            joined = conn.execute(select(TeamMembership.user_id).where(TeamMembership.joined_at >= since)).scalars().all()
+            joined = conn.execute(select(TeamMembership.user_id)
+                                  .where(TeamMembership.joined_at >= since)).scalars().all()
         pairs = {("participants", r.user_id) for r in rows if r.user_id is not None}
         pairs |= {("teams", r.team_id) for r in rows if r.team_id is not None}
         pairs |= {("participants", user_id) for user_id in joined}
@@ -943,6 +970,7 @@ class RedisLeaderboard:
         atomically. Returns the number of standings written."""
         started = utcnow()
         written = 0
+        self._top_cache.clear()
         with self.sql.engine.connect() as conn:
             live = self.calendar.live(conn)
             batch = _Batch(self.client)
@@ -1024,7 +1052,8 @@ class RedisLeaderboard:
         label = f"{board} {window.key}" if scope is None else f"{board} {scope.kind} {scope.id} {window.key}"
         return [f"{label} member {member_id}: redis {_describe(stored.get(member_id))}, "
                 f"ledger {_describe(expected.get(member_id))}"
-                for member_id in sorted(set(stored) | set(expected)) if stored.get(member_id) != expected.get(member_id)]
+                for member_id in sorted(set(stored) | set(expected))
+                if stored.get(member_id) != expected.get(member_id)]
 
     def _compare_names(self, conn, board: str, member_ids: list[int]) -> list[str]:
         model, id_column, name_column, _ = _profile(board)

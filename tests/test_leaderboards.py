@@ -468,6 +468,44 @@ def test_drift_reports_tampering_in_any_window_or_scope(redis_board):
     assert redis_board.drift() == []
 
 
+def test_the_optional_top_cache_serves_board_pages_from_memory_until_it_expires(redis_board, monkeypatch):
+    from scoring import leaderboards
+
+    clock = [1000.0]
+    monkeypatch.setattr(leaderboards, "_monotonic", lambda: clock[0])
+    redis_board.top_cache_seconds = 1.0
+    a, b = make_user(), make_user()
+    pay("1", 10, user=a)
+    assert ranking(redis_board) == [(1, a.id, 10)]
+    calls = []
+    monkeypatch.setattr(redis_board, "_call", lambda *args: calls.append(args) or None)
+    assert ranking(redis_board) == [(1, a.id, 10)] and calls == []  # from memory: no Redis at all
+    monkeypatch.undo()
+    monkeypatch.setattr(leaderboards, "_monotonic", lambda: clock[0])
+    # Another process's write (here: straight into Redis) shows once the second is up...
+    redis_board.client.zadd(redis_board.keys("participants").public, {str(b.id): leaderboards.encode_score(50, 99)})
+    assert [m for _, m, _ in ranking(redis_board)] == [a.id]
+    clock[0] += 1.01
+    assert [m for _, m, _ in ranking(redis_board)] == [b.id, a.id]
+    # ...and this process's own writes at once.
+    pay("2", 100, user=a)
+    assert ranking(redis_board)[0] == (1, a.id, 110)
+
+
+def test_the_top_cache_holds_only_the_first_hundred_places_and_never_ranks(redis_board, monkeypatch):
+    redis_board.top_cache_seconds = 60.0
+    a = make_user()
+    pay("1", 10, user=a)
+    redis_board.top("participants", limit=10, offset=95)
+    redis_board.around("participants", a.id)
+    calls = []
+    original = redis_board._call
+    monkeypatch.setattr(redis_board, "_call", lambda *args: calls.append(args) or original(*args))
+    redis_board.top("participants", limit=10, offset=95)  # places 96-105: not cached
+    assert redis_board.around("participants", a.id).me.points == 10
+    assert len(calls) == 2
+
+
 def test_redis_refresh_with_older_data_cannot_overwrite_newer(redis_board):
     a = make_user()
     pay("1", 10, user=a)
