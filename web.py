@@ -45,6 +45,11 @@ def add_rule_errors(form, problems: dict[str, list[str]]) -> None:
             field.errors = list(field.errors) + list(messages)
 
 
+def flash_form_errors(form) -> None:
+    """For one-button forms posted from another page: say what was wrong there."""
+    flash(" ".join(message for messages in form.errors.values() for message in messages), "error")
+
+
 @bp.get("/")
 def home():
     from challenges.models import Problem, ProblemStatus

@@ -28,7 +28,7 @@ from challenges.models import Claim, ClaimMember, ClaimStatus, Quest, Review, Re
 from challenges import services
 from challenges.services import ClaimNotInState, can_act_for_claim, level_of
 from errors import Conflict, Forbidden, ValidationFailed
-from scoring import ledger
+from scoring import badges, ledger
 from scoring.models import LedgerEntry
 from scoring.rules import ScoringSettings, dynamic_value, quest_award, review_outcome, split_award
 from timeutil import utcnow
@@ -249,10 +249,6 @@ def reverse_claim(session: Session, *, actor: User, claim: Claim, reason: str,
 
 
 def _evaluate_badges(session: Session, user_ids: set[int], now: datetime) -> None:
-    try:
-        from scoring import badges
-    except ImportError:  # pragma: no cover - badges arrive with their own module
-        return
     for user_id in sorted(user_ids):
         badges.evaluate(session, user_id=user_id, now=now)
 

@@ -21,7 +21,7 @@ from errors import DomainError, Forbidden, ValidationFailed
 from extensions import db
 from forms import to_utc
 from timeutil import utcnow
-from web import add_rule_errors, apply_errors
+from web import add_rule_errors, apply_errors, flash_form_errors
 
 bp = Blueprint("challenges", __name__)
 
@@ -164,7 +164,7 @@ def change_status(problem_id: int):
         db.session.commit()
         flash(f"Status changed to {problem.status.replace('_', ' ')}. Followers will be told.", "success")
     else:
-        flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+        flash_form_errors(form)
     return redirect(url_for("challenges.problem", problem_id=problem.id))
 
 
@@ -179,7 +179,7 @@ def comment(problem_id: int):
         db.session.commit()
         flash("Update posted. Followers will be told.", "success")
     else:
-        flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+        flash_form_errors(form)
     return redirect(url_for("challenges.problem", problem_id=problem.id))
 
 
@@ -189,7 +189,7 @@ def merge(problem_id: int):
     duplicate = services.get_problem(db.session, problem_id)
     form = MergeForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+        flash_form_errors(form)
         return redirect(url_for("challenges.problem", problem_id=duplicate.id))
     into = services.get_problem(db.session, form.into_id.data)
     survivor = tracker.merge(db.session, actor=current_user, duplicate=duplicate, into=into)
@@ -410,7 +410,7 @@ def reverse(claim_id: int):
     claim = services.get_claim(db.session, claim_id)
     form = ReverseForm()
     if not form.validate_on_submit():
-        flash(" ".join(e for errs in form.errors.values() for e in errs), "error")
+        flash_form_errors(form)
         return redirect(url_for("challenges.claim_detail", claim_id=claim.id))
     reviews.reverse_claim(db.session, actor=current_user, claim=claim, reason=form.reason.data)
     db.session.commit()
