@@ -72,11 +72,13 @@ def register_extensions(app: Flask) -> None:
 
     from media import services as media_services
     from media import storage as media_storage
+    import live
     from notifications import wiring as notifications_wiring
 
     app.extensions["fixquest.storage"] = media_storage.from_config(app.config)
     media_services.install()
     notifications_wiring.init_app(app)  # mail sender, job queue, after-commit dispatch
+    live.init_app(app)  # the hub for Server-Sent Events (Redis pub/sub or in-process)
 
 
 class BoundedIntConverter(IntegerConverter):
