@@ -32,6 +32,9 @@ class User(UserMixin, db.Model):
     role: Mapped[str] = mapped_column(String(20), default=Role.participant.value)
     # Hidden people still see their own rank; nobody else sees them on a public board.
     hidden_from_boards: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # A child's account (a school class member): nothing about it may reach a public page,
+    # feed, export or API. Set only when a teacher creates the account.
+    is_child: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     memberships: Mapped[list[TeamMembership]] = relationship(back_populates="user")

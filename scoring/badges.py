@@ -286,6 +286,24 @@ def evaluate(session: Session, *, user_id: int, now: datetime | None = None,
     return awards
 
 
+def award(session: Session, *, user_id: int, code: str, now: datetime | None = None,
+          settings: BadgeSettings | None = None) -> BadgeAward | None:
+    """Award one badge that code outside the rules decides (a campaign reaching its goal,
+    an event's results): once per person, paid like the rule badges. Returns the award,
+    or None if the person already held it."""
+    settings = settings or current_settings()
+    badge = badge_for(code, settings.categories)
+    if badge is None:
+        raise ValueError(f"No badge {code!r} in the catalogue.")
+    row = {"user_id": user_id, "code": code, "awarded_at": now or utcnow()}
+    made = session.scalars(_insert_awards(session).returning(BadgeAward), [row]).first()
+    if made is not None and settings.points:
+        ledger.award(session, key=f"badge:{user_id}:{code}", amount=settings.points,
+                     reason=f"Badge earned: {badge.name}", user_id=user_id, kind="badge")
+    session.flush()
+    return made
+
+
 @dataclass(frozen=True)
 class EarnedBadge:
     badge: Badge

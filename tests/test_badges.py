@@ -127,6 +127,18 @@ def test_evaluating_again_awards_and_pays_nothing_more(ctx, badge_points):
                              .where(BadgeAward.user_id == player.id)) == 2
 
 
+def test_a_badge_awarded_by_code_outside_the_rules_is_held_and_paid_once(ctx, badge_points):
+    player = make_user()
+    first = badges.award(db.session, user_id=player.id, code="closer")
+    again = badges.award(db.session, user_id=player.id, code="closer")
+    db.session.commit()
+    assert first is not None and again is None
+    assert codes(player) == {"closer"}
+    assert badge_entries(player) == [(f"badge:{player.id}:closer", 10)]
+    with pytest.raises(ValueError):
+        badges.award(db.session, user_id=player.id, code="no-such-badge")
+
+
 def test_five_fixes_badge_comes_with_the_fifth_fix(ctx):
     organiser, player = make_organiser(), make_user()
     for _ in range(4):
