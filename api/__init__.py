@@ -9,12 +9,16 @@ Layout:
   serializers.py  models to JSON (never an email address)
   routes.py       the views: parse, call one service, commit, serialise
 
-State-changing routes need a token; public reads do not. Lists are paginated as
+State-changing routes need a token; public reads do not. Every response allows any
+origin, and GETs carry an ETag and answer If-None-Match with 304 (openhttp.py). Lists are paginated as
 {"items", "page", "page_size", "total", "next", "prev"}; `next`/`prev` are URL paths.
 """
 from flask import Blueprint
 
+import openhttp
+
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
+bp.after_request(openhttp.open_to_all)  # CORS and conditional GETs
 
 from api import errors, routes  # noqa: E402,F401  (register handlers and routes on bp)
 from api import geojson  # noqa

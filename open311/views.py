@@ -1,5 +1,6 @@
 """The Open311 GeoReport v2 endpoints under /open311/v2/. CSRF-exempt: the only state
-change (POST requests) is authorised by an api_key in the form, never by a cookie."""
+change (POST requests) is authorised by an api_key in the form, never by a cookie. Open
+to any origin, with ETags and 304s on reads (openhttp.py)."""
 from __future__ import annotations
 
 from datetime import datetime, timezone
@@ -7,6 +8,7 @@ from datetime import datetime, timezone
 from flask import Blueprint, current_app, request, url_for
 from werkzeug.exceptions import HTTPException
 
+import openhttp
 from errors import DomainError
 from extensions import db
 from media.services import photos_for
@@ -14,6 +16,7 @@ from open311 import formats, services
 from open311.ratelimit import LIMITER_KEY, make_limiter
 
 bp = Blueprint("open311", __name__, url_prefix="/open311/v2")
+bp.after_request(openhttp.open_to_all)
 
 # When this API's shape last changed (the discovery document's changeset).
 CHANGESET = datetime(2026, 11, 27, tzinfo=timezone.utc)
