@@ -17,26 +17,15 @@ from collections.abc import Callable, Iterable
 from flask import Response, current_app, request, url_for
 
 from api import bp
-from api.parsing import WrongType, int_arg, read_args
-from challenges.geo import BadArea
+from api.parsing import WrongType, bbox_arg, int_arg, read_args
 from challenges.models import ProblemStatus
-from errors import DomainError
 from extensions import db
-from maps.area import BBox, parse_bbox
 from maps.services import map_points_select
 from timeutil import isoformat
 
 CONTENT_TYPE = "application/geo+json"
 DEFAULT_LIMIT = 1000
 MAX_LIMIT = 5000
-
-
-class BadBBox(DomainError):
-    status = 400
-    code = "bad_bbox"
-
-    def __init__(self, message: str):
-        super().__init__(message, fields={"bbox": [message]})
 
 
 def names_arg(options: Iterable[str]) -> Callable[[str | None], list[str]]:
@@ -51,16 +40,6 @@ def names_arg(options: Iterable[str]) -> Callable[[str | None], list[str]]:
                             "(several may be given, comma-separated).")
         return names
     return read
-
-
-def bbox_arg() -> BBox | None:
-    raw = request.args.get("bbox")
-    if raw is None or raw == "":
-        return None
-    try:
-        return parse_bbox(raw)
-    except BadArea as error:
-        raise BadBBox(error.message) from None
 
 
 def feature(row) -> dict:

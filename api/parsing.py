@@ -21,8 +21,10 @@ from sqlalchemy import Select
 from werkzeug.exceptions import BadRequest
 
 from api.errors import MalformedBody
+from challenges.geo import BadArea
 from errors import DomainError, ValidationFailed
 from extensions import db
+from maps.area import BBox, parse_bbox
 from timeutil import as_utc
 
 MAX_ID = 2**63 - 1  # larger numbers are no row's id (and overflow SQLite's INTEGER)
@@ -203,6 +205,34 @@ def _read_query(readers: Mapping[str, Callable[[str | None], Any]]) -> tuple[dic
 
 # --- pages ---------------------------------------------------------------------------------
 
+class BadBBox(DomainError):
+    status = 400
+    code = "bad_bbox"
+
+    def __init__(self, message: str):
+        super().__init__(message, fields={"bbox": [message]})
+
+
+def bbox_arg() -> BBox | None:
+    """`bbox=minlon,minlat,maxlon,maxlat` (may cross the antimeridian); malformed: 400."""
+    raw = request.args.get("bbox")
+    if raw is None or raw == "":
+        return None
+    try:
+        return parse_bbox(raw)
+    except BadArea as error:
+        raise BadBBox(error.message) from None
+
+
+def time_arg() -> Callable[[str | None], datetime | None]:
+    """An ISO 8601 date and time (e.g. updated_since=2026-11-27T09:30:00Z); none means no filter."""
+    def read(raw: str | None) -> datetime | None:
+        if raw is None or raw == "":
+            return None
+        return timestamp(raw)
+    return read
+
+
 def page_args() -> dict[str, Callable[[str | None], int]]:
     """Readers for `page` and `page_size`, to pass to read_args with a list's filters."""
     return {"page": int_arg(default=1, minimum=1, maximum=2**31 - 1),
@@ -215,8 +245,8 @@ def paginated(stmt: Select, serialise: Callable[[Any], dict], args: Mapping[str,
     `args` comes from read_args(..., **page_args()); `next`/`prev` are URLs keeping the
     other args (the filters), or null at either end."""
     page = db.paginate(stmt, page=args["page"], per_page=args["page_size"], error_out=False)
-    kept = {name: value for name, value in args.items()
-            if value is not None and name not in ("page", "page_size")}
+    kept = {name: value for name, value in request.args.items()  # the filters, as the caller wrote them
+            if value and name not in ("page", "page_size")}
 
     def link(number: int) -> str:
         return url_for(request.endpoint, **(request.view_args or {}), **kept,

@@ -11,9 +11,9 @@ from accounts import services as accounts
 from accounts.models import User
 from api import bp
 from api.auth import optional_bearer_user, token_required
-from api.parsing import (MAX_ID, MAX_PAGE_SIZE, InvalidParameter, choice_arg, id_list, identifier, int_arg, json_body,
+from api.parsing import (MAX_ID, MAX_PAGE_SIZE, InvalidParameter, bbox_arg, choice_arg, id_list, identifier, int_arg, json_body,
                          number, number_arg, page_args, paginated, read_args, read_fields, read_search_args,
-                         text, timestamp, whole_number, WrongType)
+                         text, time_arg, timestamp, whole_number, WrongType)
 from api.serializers import (board_entry_json, claim_json, nearby_json, problem_json, quest_json,
                              reported_problem_json)
 from challenges import services as challenges
@@ -86,9 +86,12 @@ def report_problem(actor: User):
 
 @bp.get("/problems")
 def problems():
+    bbox = bbox_arg()
     args = read_args(category=choice_arg(current_app.config["CATEGORIES"]),
-                     status=choice_arg(s.value for s in ProblemStatus), **page_args())
-    stmt = challenges.problems_select(category=args["category"], status=args["status"])
+                     status=choice_arg(s.value for s in ProblemStatus), updated_since=time_arg(),
+                     **page_args())
+    stmt = challenges.problems_select(category=args["category"], status=args["status"], bbox=bbox,
+                                      updated_since=args["updated_since"])
     return paginated(stmt, problem_json, args)
 
 

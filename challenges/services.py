@@ -19,6 +19,8 @@ from accounts.models import SYSTEM_ROLE, TeamMembership
 from challenges.models import (LIVE_CLAIM_STATES, Claim, ClaimMember, ClaimStatus, Delivery, Problem, ProblemStatus,
                                ProblemUpdate, Quest, QuestMode, QuestStatus, Subscription, SubscriptionKind)
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from maps.area import BBox
+from maps.services import in_bbox
 from notifications.services import publish
 from scoring import ledger
 from scoring.levels import level_for
@@ -108,15 +110,20 @@ def get_problem(session: Session, problem_id: int) -> Problem:
     return problem
 
 
-def problems_select(*, category: str | None = None, status: str | None = None) -> Select:
-    """Newest first, optionally filtered, without problems merged into others; for
-    pagination by the caller."""
+def problems_select(*, category: str | None = None, status: str | None = None,
+                    bbox: BBox | None = None, updated_since: datetime | None = None) -> Select:
+    """Newest first, optionally filtered (in a box; changed at or after a time), without
+    problems merged into others; for pagination by the caller."""
     stmt = (select(Problem).where(Problem.merged_into_id.is_(None))
             .order_by(Problem.created_at.desc(), Problem.id.desc()))
     if category:
         stmt = stmt.where(Problem.category == category)
     if status:
         stmt = stmt.where(Problem.status == status)
+    if bbox is not None:
+        stmt = stmt.where(in_bbox(bbox))
+    if updated_since is not None:
+        stmt = stmt.where(Problem.updated_at >= updated_since)
     return stmt
 
 

@@ -108,10 +108,42 @@ def test_problem_list_filters_by_category_and_status_and_keeps_filters_in_next(c
     assert [p["id"] for p in fixed_only["items"]] == [fixed.id]
 
 
+def test_problem_list_filters_by_bbox_and_keeps_it_in_next(client):
+    reporter = make_user()
+    make_problem(reporter, title="Bristol one", lat=51.4545, lon=-2.5879)
+    make_problem(reporter, title="Bristol two", lat=51.4600, lon=-2.5900)
+    make_problem(reporter, title="Bath", lat=51.3811, lon=-2.3590)
+    page = client.get("/api/v1/problems?bbox=-2.7,51.4,-2.5,51.5&page_size=1").get_json()
+    assert page["total"] == 2 and page["items"][0]["title"] == "Bristol two"
+    assert "bbox=-2.7" in page["next"]
+    assert [p["title"] for p in client.get(page["next"]).get_json()["items"]] == ["Bristol one"]
+
+
+def test_problem_list_filters_by_updated_since_for_clients_that_poll(client):
+    reporter, organiser = make_user(), make_organiser()
+    quiet = make_problem(reporter, title="Nothing new")
+    changed = make_problem(reporter, title="Now fixed")
+    db.session.execute(db.update(type(quiet)).values(updated_at=utcnow() - timedelta(days=2)))
+    db.session.commit()
+    since = (utcnow() - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    assert client.get(f"/api/v1/problems?updated_since={since}").get_json()["items"] == []
+    change_status(db.session, actor=organiser, problem=changed, status="fixed")
+    db.session.commit()
+    items = client.get(f"/api/v1/problems?updated_since={since}").get_json()["items"]
+    assert [p["title"] for p in items] == ["Now fixed"]
+
+
 def test_bad_list_parameters_are_422_naming_each(client):
-    response = client.get("/api/v1/problems?page=0&page_size=101&category=dragons&status=lost")
+    response = client.get("/api/v1/problems?page=0&page_size=101&category=dragons&status=lost"
+                          "&updated_since=yesterday")
     assert response.status_code == 422
-    assert set(error_of(response)["fields"]) == {"page", "page_size", "category", "status"}
+    assert set(error_of(response)["fields"]) == {"page", "page_size", "category", "status", "updated_since"}
+
+
+def test_a_malformed_bbox_is_400_naming_it(client):
+    response = client.get("/api/v1/problems?bbox=1,2,3")
+    assert response.status_code == 400
+    assert list(error_of(response)["fields"]) == ["bbox"]
 
 
 def test_a_page_past_the_end_is_empty_not_an_error(client):
