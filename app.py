@@ -58,8 +58,14 @@ def register_extensions(app: Flask) -> None:
     from accounts.models import User
 
     @login_manager.user_loader
-    def load_user(user_id: str):
-        return db.session.get(User, int(user_id)) if user_id.isdigit() else None
+    def load_user(session_id: str):
+        """"<user id>.<session epoch>": a session from before the person's last logout or
+        password reset names an old epoch and is no longer anyone's."""
+        user_id, _, epoch = session_id.partition(".")
+        if not (user_id.isdigit() and epoch.isdigit() and len(user_id) < 19 and len(epoch) < 19):
+            return None
+        user = db.session.get(User, int(user_id))
+        return user if user is not None and user.session_epoch == int(epoch) else None
 
     sql_board = SqlLeaderboard(lambda: db.engine)
     client = None

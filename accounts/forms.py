@@ -22,6 +22,18 @@ class LoginForm(Form):
     next = HiddenField()
 
 
+class ForgotPasswordForm(Form):
+    email = EmailField("Email", validators=[DataRequired(), Length(max=254)],
+                       description="The address you registered with. We will email it a link.")
+
+
+class ResetPasswordForm(Form):
+    password = PasswordField("New password", validators=[DataRequired(), Length(max=128)],
+                             description="At least 10 characters.", render_kw={"autocomplete": "new-password"})
+    confirm = PasswordField("Repeat new password", render_kw={"autocomplete": "new-password"},
+                            validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")])
+
+
 class TeamForm(Form):
     name = StringField("Team name", validators=[DataRequired(), Length(min=2, max=60)])
 

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -36,8 +36,14 @@ class User(UserMixin, db.Model):
     # feed, export or API. Set only when a teacher creates the account.
     is_child: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # Part of the id in every session cookie: raising it (logout, a password reset) ends
+    # every session the person has, even a copied cookie.
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     memberships: Mapped[list[TeamMembership]] = relationship(back_populates="user")
+
+    def get_id(self) -> str:
+        return f"{self.id}.{self.session_epoch or 0}"
 
     @property
     def is_organiser(self) -> bool:

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
 import secrets
 
+from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -107,6 +109,66 @@ def authenticate(session: Session, *, email: str, password: str, hash_method: st
         raise InvalidCredentials()
     if not check_password_hash(user.password_hash, password):
         raise InvalidCredentials()
+    return user
+
+
+def end_sessions(session: Session, user: User) -> None:
+    """Every session the person has ends (their cookies name the old epoch)."""
+    user.session_epoch = (user.session_epoch or 0) + 1
+    session.flush()
+
+
+# --- password reset -------------------------------------------------------------------------
+# A reset link carries a signed, timed token naming the person and a fingerprint of their
+# current password hash. Nothing is stored: the link dies when it expires, and it is single
+# use because using it changes the hash (and so the fingerprint) it was made for.
+
+RESET_SALT = "fixquest-password-reset"
+
+
+class InvalidResetLink(DomainError):
+    status = 400
+    code = "invalid_reset_link"
+
+    def __init__(self):
+        super().__init__("This reset link has expired or has been used already. Ask for a new one.")
+
+
+def _fingerprint(user: User) -> str:
+    return hashlib.sha256(user.password_hash.encode()).hexdigest()[:32]
+
+
+def user_for_reset_request(session: Session, email: str) -> User | None:
+    """Who a reset request is for: an account with that address (children have none)."""
+    if not email or rules.email_problems(email):
+        return None
+    return session.scalar(select(User).where(User.email == rules.normalise_email(email)))
+
+
+def password_reset_token(user: User, *, secret_key: str) -> str:
+    return URLSafeTimedSerializer(secret_key, salt=RESET_SALT).dumps({"u": user.id, "f": _fingerprint(user)})
+
+
+def user_for_reset_token(session: Session, token: str, *, secret_key: str, max_age: int) -> User:
+    """The person a reset link is for; InvalidResetLink if it is forged, expired or used."""
+    try:
+        data = URLSafeTimedSerializer(secret_key, salt=RESET_SALT).loads(token, max_age=max_age)
+    except BadData:
+        raise InvalidResetLink() from None
+    user = session.get(User, data.get("u")) if isinstance(data, dict) and isinstance(data.get("u"), int) else None
+    if user is None or not hmac.compare_digest(str(data.get("f")), _fingerprint(user)):
+        raise InvalidResetLink()
+    return user
+
+
+def reset_password(session: Session, *, user: User, password: str, min_password: int = 10,
+                   hash_method: str = "scrypt") -> User:
+    """Set a new password and end every session the person had (a thief's too)."""
+    problems = rules.password_problems(password, min_length=min_password)
+    if problems:
+        raise ValidationFailed({"password": problems})
+    user.password_hash = hash_password(password, method=hash_method)
+    end_sessions(session, user)
     return user
 
 

@@ -1,19 +1,29 @@
 """Pages for accounts, teams and role administration."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, session, url_for
+from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, session,
+                   url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from accounts import rules, services
-from accounts.forms import CaptainForm, EmptyForm, JoinTeamForm, LoginForm, RegisterForm, RoleForm, TeamForm
+from accounts.forms import (CaptainForm, EmptyForm, ForgotPasswordForm, JoinTeamForm, LoginForm, RegisterForm,
+                            ResetPasswordForm, RoleForm, TeamForm)
+from accounts.jobs import send_password_reset_job
 from accounts.models import Team, TeamMembership, User
 from errors import DomainError
 from extensions import db
 from web import add_rule_errors, apply_errors, is_safe_next
 
 bp = Blueprint("accounts", __name__)
+
+
+def no_store(body: str, status: int):
+    """A page whose URL holds a secret (a reset link): never kept by a cache."""
+    response = make_response(body, status)
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 def _start_session(user: User) -> None:
@@ -66,10 +76,52 @@ def login():
 def logout():
     if not EmptyForm().validate_on_submit():
         abort(400)
+    if current_user.is_authenticated:
+        services.end_sessions(db.session, db.session.get(User, current_user.id))
+        db.session.commit()
     logout_user()
     session.clear()
     flash("You have logged out.", "info")
     return redirect(url_for("web.home"))
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def request_password_reset():
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        user = services.user_for_reset_request(db.session, form.email.data)
+        if user is not None:
+            current_app.extensions["fixquest.jobs"].enqueue(send_password_reset_job, user.id)
+        # The same answer either way: the page does not tell who has an account.
+        flash("If an account uses that address, we have emailed it a link to choose a new password. "
+              f"The link works once, for {current_app.config['PASSWORD_RESET_MAX_AGE_S'] // 60} minutes.", "info")
+        return redirect(url_for("accounts.login"))
+    return render_template("accounts/password_forgot.html", form=form), 422 if form.errors else 200
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token: str):
+    config = current_app.config
+    try:
+        user = services.user_for_reset_token(db.session, token, secret_key=config["SECRET_KEY"],
+                                             max_age=config["PASSWORD_RESET_MAX_AGE_S"])
+    except DomainError as error:
+        return no_store(render_template("accounts/password_reset.html", form=None, problem=error.message), 400)
+    form = ResetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            services.reset_password(db.session, user=user, password=form.password.data,
+                                    min_password=config["MIN_PASSWORD_LENGTH"], hash_method=config["PASSWORD_HASH_METHOD"])
+        except DomainError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            _start_session(user)
+            flash("Your password is changed, and any other sessions on your account have ended.", "success")
+            return redirect(url_for("web.home"))
+    return no_store(render_template("accounts/password_reset.html", form=form, problem=None),
+                    422 if form.errors else 200)
 
 
 # --- teams ---------------------------------------------------------------------------------

@@ -111,7 +111,7 @@ def _one_line(text: str) -> str:
 POLICY = email.policy.default.clone(max_line_length=998)
 
 
-def _message(*, to: str, subject: str, text: str, html: str, unsubscribe: str) -> EmailMessage:
+def _message(*, to: str, subject: str, text: str, html: str, unsubscribe: str | None) -> EmailMessage:
     config = current_app.config
     message = EmailMessage(policy=POLICY)
     message["From"] = config.get("MAIL_FROM") or "FixQuest <noreply@localhost>"
@@ -120,9 +120,10 @@ def _message(*, to: str, subject: str, text: str, html: str, unsubscribe: str) -
     message["Date"] = formatdate(localtime=False)
     message["Message-ID"] = make_msgid(domain=urlsplit(public_base_url(config)).hostname or "localhost")
     message["Auto-Submitted"] = "auto-generated"
-    # RFC 2369 and RFC 8058: mail clients show an Unsubscribe button that POSTs to the link.
-    message["List-Unsubscribe"] = f"<{unsubscribe}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    if unsubscribe:  # account mail (a password reset) is not a list one can leave
+        # RFC 2369 and RFC 8058: mail clients show an Unsubscribe button that POSTs to the link.
+        message["List-Unsubscribe"] = f"<{unsubscribe}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
     return message
@@ -161,3 +162,10 @@ def digest_email(*, to: str, user_id: int, items: list[DigestItem]) -> EmailMess
     return _message(to=to, subject=subject, unsubscribe=unsubscribe,
                     text=render_template("email/digest.txt", **context),
                     html=render_template("email/digest.html", **context))
+
+
+def password_reset_email(*, to: str, name: str, url: str, minutes: int) -> EmailMessage:
+    values = {"name": name, "url": url, "minutes": minutes}
+    return _message(to=to, subject="Reset your password",
+                    text=render_template("email/password_reset.txt", **values),
+                    html=render_template("email/password_reset.html", **values), unsubscribe=None)

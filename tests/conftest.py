@@ -153,7 +153,7 @@ def runner(app):
 def login(client):
     def _login(user):
         with client.session_transaction() as sess:
-            sess["_user_id"] = str(user.id)
+            sess["_user_id"] = user.get_id()
             sess["_fresh"] = True
         return client
     return _login

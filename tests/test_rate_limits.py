@@ -42,7 +42,7 @@ def bad_login(client, **kwargs):
 
 def as_user(client, user):
     with client.session_transaction() as sess:
-        sess["_user_id"] = str(user.id)
+        sess["_user_id"] = user.get_id()
         sess["_fresh"] = True
     return client
 
