@@ -134,6 +134,7 @@ def from_environment(instance_path: str) -> dict:
         "AUTO_MIGRATE": os.environ.get("FIXQUEST_AUTO_MIGRATE", "1") != "0",
         "PASSWORD_HASH_METHOD": "scrypt",
         "MIN_PASSWORD_LENGTH": 10,
+        "UNVERIFIED_REPORT_LIMIT": _int_from_env("FIXQUEST_UNVERIFIED_REPORT_LIMIT", 3, 0, 1000),
         "PASSWORD_RESET_MAX_AGE_S": _int_from_env("FIXQUEST_PASSWORD_RESET_MINUTES", 60, 5, 24 * 60) * 60,
         "PAGE_SIZE": 20,
         "MAX_CONTENT_LENGTH": 3 * _positive_int_from_env("FIXQUEST_PHOTO_MAX_BYTES", 8 * 1024 * 1024) + 1024 * 1024,

@@ -39,6 +39,8 @@ class User(UserMixin, db.Model):
     # Part of the id in every session cookie: raising it (logout, a password reset) ends
     # every session the person has, even a copied cookie.
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # When the person proved they read mail at `email` (None: not yet). See README, "Sessions".
+    email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     memberships: Mapped[list[TeamMembership]] = relationship(back_populates="user")
 

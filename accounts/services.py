@@ -4,6 +4,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
+from datetime import datetime
 
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import select
@@ -75,8 +76,9 @@ def hash_password(password: str, *, method: str = "scrypt") -> str:
 
 def create_user(session: Session, *, email: str, password: str, display_name: str,
                 role: Role | str = Role.participant, min_password: int = 10,
-                hash_method: str = "scrypt") -> User:
-    """Create an account. Raises ValidationFailed or EmailTaken."""
+                hash_method: str = "scrypt", verified: bool = False, now: datetime | None = None) -> User:
+    """Create an account. Raises ValidationFailed or EmailTaken. `verified`: the email is
+    vouched for (an operator's command, the demo), so no verification mail is needed."""
     fields = rules.account_problems(email=email, password=password, display_name=display_name,
                                     min_length=min_password)
     if fields:
@@ -85,7 +87,8 @@ def create_user(session: Session, *, email: str, password: str, display_name: st
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise EmailTaken(email)
     user = User(email=email, password_hash=hash_password(password, method=hash_method),
-                display_name=display_name.strip(), role=Role(role).value)
+                display_name=display_name.strip(), role=Role(role).value,
+                email_verified_at=(now or utcnow()) if verified else None)
     session.add(user)
     session.flush()
     return user
@@ -136,6 +139,55 @@ class InvalidResetLink(DomainError):
 
 def _fingerprint(user: User) -> str:
     return hashlib.sha256(user.password_hash.encode()).hexdigest()[:32]
+
+
+# --- email verification ---------------------------------------------------------------------
+# A verification link carries a signed, timed token naming the person and the address it
+# was sent to: it proves nothing once the address changes.
+
+VERIFY_SALT = "fixquest-verify-email"
+VERIFY_MAX_AGE_S = 7 * 24 * 3600
+
+
+class InvalidVerifyLink(DomainError):
+    status = 400
+    code = "invalid_verify_link"
+
+    def __init__(self):
+        super().__init__("This confirmation link has expired or is not for your current address. "
+                         "Log in and ask for a new one.")
+
+
+class EmailNotVerified(Forbidden):
+    code = "email_not_verified"
+
+    def __init__(self, limit: int):
+        super().__init__("report more problems yet", f"please confirm your email address first (you can report "
+                         f"{limit} before you do). We emailed you a link; you can ask for another.")
+        self.limit = limit
+
+
+def needs_verification(user: User) -> bool:
+    return bool(user.email) and user.email_verified_at is None and user.role == Role.participant.value
+
+
+def verify_email_token(user: User, *, secret_key: str) -> str:
+    return URLSafeTimedSerializer(secret_key, salt=VERIFY_SALT).dumps({"u": user.id, "e": user.email})
+
+
+def verify_email(session: Session, token: str, *, secret_key: str, now: datetime | None = None) -> User:
+    """Mark the address in the link verified (once; again is harmless)."""
+    try:
+        data = URLSafeTimedSerializer(secret_key, salt=VERIFY_SALT).loads(token, max_age=VERIFY_MAX_AGE_S)
+    except BadData:
+        raise InvalidVerifyLink() from None
+    user = session.get(User, data.get("u")) if isinstance(data, dict) and isinstance(data.get("u"), int) else None
+    if user is None or not user.email or data.get("e") != user.email:
+        raise InvalidVerifyLink()
+    if user.email_verified_at is None:
+        user.email_verified_at = now or utcnow()
+        session.flush()
+    return user
 
 
 def user_for_reset_request(session: Session, email: str) -> User | None:

@@ -10,7 +10,7 @@ from sqlalchemy.orm import selectinload
 from accounts import rules, services
 from accounts.forms import (CaptainForm, EmptyForm, ForgotPasswordForm, JoinTeamForm, LoginForm, RegisterForm,
                             ResetPasswordForm, RoleForm, TeamForm)
-from accounts.jobs import send_password_reset_job
+from accounts.jobs import send_password_reset_job, send_verification_job
 from accounts.models import Team, TeamMembership, User
 from errors import DomainError
 from extensions import db
@@ -45,8 +45,10 @@ def register():
             apply_errors(form, error)
         else:
             db.session.commit()
+            current_app.extensions["fixquest.jobs"].enqueue(send_verification_job, user.id)
             _start_session(user)
-            flash(f"Welcome to FixQuest, {user.display_name}! Pick a quest near you to get started.", "success")
+            flash(f"Welcome to FixQuest, {user.display_name}! Pick a quest near you to get started. "
+                  "We have emailed you a link to confirm your address.", "success")
             return redirect(url_for("challenges.quests"))
     elif form.is_submitted():
         add_rule_errors(form, rules.account_problems(
@@ -82,6 +84,34 @@ def logout():
     logout_user()
     session.clear()
     flash("You have logged out.", "info")
+    return redirect(url_for("web.home"))
+
+
+@bp.route("/account/verify/<token>", methods=["GET", "POST"])
+def verify_email(token: str):
+    """A button, not a GET, confirms: mail scanners that open links confirm nothing."""
+    form = EmptyForm()
+    if form.validate_on_submit():
+        try:
+            services.verify_email(db.session, token, secret_key=current_app.config["SECRET_KEY"])
+        except DomainError as error:
+            return render_template("accounts/verify_email.html", form=None, problem=error.message), 400
+        db.session.commit()
+        flash("Thank you: your email address is confirmed.", "success")
+        return redirect(url_for("web.home"))
+    return render_template("accounts/verify_email.html", form=form, problem=None)
+
+
+@bp.post("/account/verify/resend")
+@login_required
+def resend_verification():
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if services.needs_verification(current_user):
+        current_app.extensions["fixquest.jobs"].enqueue(send_verification_job, current_user.id)
+        flash("We have sent you a new link. It works for a week.", "info")
+    else:
+        flash("Your email address is confirmed already.", "info")
     return redirect(url_for("web.home"))
 
 

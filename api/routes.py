@@ -75,8 +75,8 @@ def report_problem(actor: User):
     """The new problem, with "nearby": open problems of its category close to it (see
     GET /problems/nearby), so that the client can offer to confirm one of those instead."""
     values = read_fields(json_body(), PROBLEM_FIELDS)
-    problem = challenges.report_problem(db.session, actor=actor,
-                                        categories=current_app.config["CATEGORIES"], **values)
+    problem = challenges.report_problem(db.session, actor=actor, categories=current_app.config["CATEGORIES"],
+                                        unverified_limit=current_app.config["UNVERIFIED_REPORT_LIMIT"], **values)
     nearby = find_nearby(db.session, lat=problem.lat, lon=problem.lon, radius_m=nearby_radius_m(),
                          category=problem.category, exclude_id=problem.id)
     body = reported_problem_json(problem, nearby)  # before the commit expires (and would reload) them

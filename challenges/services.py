@@ -8,12 +8,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
-from accounts.services import is_member, team_ids_of
+from accounts.services import EmailNotVerified, is_member, needs_verification, team_ids_of
 from challenges import geo, rules
 from accounts.models import SYSTEM_ROLE, TeamMembership
 from challenges.models import (LIVE_CLAIM_STATES, Claim, ClaimMember, ClaimStatus, Delivery, Problem, ProblemStatus,
@@ -79,9 +79,23 @@ class WrongQuestMode(DomainError):
 
 # --- problems ------------------------------------------------------------------------------
 
+def reports_left_unverified(session: Session, actor: User, limit: int) -> int | None:
+    """How many more problems `actor` may report before confirming their email; None when
+    no limit applies to them."""
+    if not limit or not needs_verification(actor):
+        return None
+    reported = session.scalar(select(func.count(Problem.id)).where(Problem.reporter_id == actor.id))
+    return max(0, limit - reported)
+
+
 def report_problem(session: Session, *, actor: User, title: str, description: str,
                    category: str, lat: float, lon: float, address: str | None,
-                   categories: Sequence[str], now: datetime | None = None) -> Problem:
+                   categories: Sequence[str], now: datetime | None = None,
+                   unverified_limit: int = 0) -> Problem:
+    """A new public problem. `unverified_limit` (0: none) caps how many a participant whose
+    email is not yet confirmed may report (EmailNotVerified past it)."""
+    if reports_left_unverified(session, actor, unverified_limit) == 0:
+        raise EmailNotVerified(unverified_limit)
     fields = rules.problem_problems(title=title, description=description, category=category,
                                     lat=lat, lon=lon, address=address, categories=categories)
     if fields:

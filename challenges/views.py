@@ -67,6 +67,9 @@ def problems():
 def new_problem():
     form = ProblemForm()
     form.category.choices = [(c, c.capitalize()) for c in _categories()]
+    limit = current_app.config["UNVERIFIED_REPORT_LIMIT"]
+    if services.reports_left_unverified(db.session, current_user, limit) == 0:
+        return render_template("challenges/problem_verify_first.html", limit=limit, resend_form=EmptyForm()), 403
     if form.validate_on_submit():
         candidates = [] if form.checked_nearby.data else _nearby_candidates(form)
         if candidates:  # the no-JavaScript duplicate check: a step before filing
@@ -77,7 +80,7 @@ def new_problem():
             problem = services.report_problem(
                 db.session, actor=current_user, title=form.title.data, description=form.description.data,
                 category=form.category.data, lat=form.lat.data, lon=form.lon.data,
-                address=form.address.data, categories=_categories())
+                address=form.address.data, categories=_categories(), unverified_limit=limit)
             _attach_photos(form, problem_id=problem.id)
         except DomainError as error:
             db.session.rollback()

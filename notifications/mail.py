@@ -169,3 +169,10 @@ def password_reset_email(*, to: str, name: str, url: str, minutes: int) -> Email
     return _message(to=to, subject="Reset your password",
                     text=render_template("email/password_reset.txt", **values),
                     html=render_template("email/password_reset.html", **values), unsubscribe=None)
+
+
+def verify_email_message(*, to: str, name: str, url: str) -> EmailMessage:
+    values = {"name": name, "url": url}
+    return _message(to=to, subject="Confirm your email address",
+                    text=render_template("email/verify_email.txt", **values),
+                    html=render_template("email/verify_email.html", **values), unsubscribe=None)

@@ -18,10 +18,12 @@ TEST_HASH = "pbkdf2:sha256:1000"  # fast for tests; production uses scrypt
 
 
 def make_user(*, role: Role | str = Role.participant, name: str | None = None,
-              email: str | None = None, password: str = PASSWORD) -> User:
+              email: str | None = None, password: str = PASSWORD, verified: bool = True) -> User:
+    """A person; their email is confirmed unless verified=False (a fresh sign-up)."""
     n = next(_seq)
     user = accounts.create_user(db.session, email=email or f"person{n}@example.org", password=password,
-                                display_name=name or f"Player {n}", role=role, hash_method=TEST_HASH)
+                                display_name=name or f"Player {n}", role=role, hash_method=TEST_HASH,
+                                verified=verified)
     db.session.commit()
     return user
 

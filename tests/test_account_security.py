@@ -1,4 +1,5 @@
-"""Password reset by a signed, single-use, expiring link, and sessions that really end."""
+"""Password reset by a signed, single-use, expiring link; sessions that really end; and
+email verification before reporting more than a few problems."""
 from __future__ import annotations
 
 import re
@@ -8,6 +9,7 @@ from itsdangerous import URLSafeTimedSerializer
 
 from accounts import services as accounts
 from accounts.models import User
+from challenges.models import Problem
 from extensions import db
 from notifications.jobs import work_off
 from tests.factories import PASSWORD, make_user
@@ -142,3 +144,74 @@ def test_logging_in_still_works_after_a_logout(client, app, ctx):
     client.post("/logout", data={})
     client.post("/login", data={"email": "sam@example.org", "password": PASSWORD})
     assert client.get("/notifications").status_code == 200
+
+
+# --- email verification ----------------------------------------------------------------------
+
+def report(client, n: int):
+    return client.post("/problems/new", data={
+        "title": f"Broken bench number {n}", "description": "Two slats are missing.", "category": "other",
+        "lat": str(51.45 + n / 100), "lon": "-2.58", "address": "", "checked_nearby": "1"})
+
+
+def test_a_new_account_is_sent_a_link_and_the_button_confirms_it(client, app, outbox):
+    client.post("/register", data={"display_name": "Robin", "email": "robin@example.org",
+                                   "password": "a-long-enough-pass", "confirm": "a-long-enough-pass"})
+    work_off(app)
+    [message] = outbox.messages
+    path = path_of(re.search(r"http://\S+/account/verify/\S+", message.get_body(("plain",)).get_content()).group(0))
+    assert client.get(path).status_code == 200  # a scanner opening the link confirms nothing
+    user = db.session.scalar(db.select(User).where(User.email == "robin@example.org"))
+    assert user.email_verified_at is None
+    assert client.post(path, data={}).status_code == 302
+    db.session.expire_all()
+    assert db.session.get(User, user.id).email_verified_at is not None
+
+
+def test_an_unconfirmed_participant_reports_a_few_problems_then_is_asked_to_confirm(client, login, app, ctx):
+    user = make_user(verified=False)
+    login(user)
+    limit = app.config["UNVERIFIED_REPORT_LIMIT"]
+    for n in range(limit):
+        assert report(client, n).status_code == 302
+    page = client.get("/problems/new")
+    assert page.status_code == 403 and "Confirm your email" in page.get_data(as_text=True)
+    refused = report(client, 99)
+    assert refused.status_code == 403
+    assert db.session.scalar(db.select(db.func.count()).select_from(Problem)) == limit
+
+
+def test_the_api_refuses_past_the_limit_with_a_json_error(client, app, ctx):
+    from tests.api import auth, error_of
+    user = make_user(verified=False)
+    headers = auth(user)
+    body = {"title": "Pothole", "description": "Deep.", "category": "pothole", "lat": 51.45, "lon": -2.58}
+    for n in range(app.config["UNVERIFIED_REPORT_LIMIT"]):
+        assert client.post("/api/v1/problems", json={**body, "lat": 51.45 + n / 100}, headers=headers).status_code == 201
+    refused = client.post("/api/v1/problems", json=body, headers=headers)
+    assert refused.status_code == 403 and error_of(refused)["code"] == "email_not_verified"
+
+
+def test_a_link_for_an_old_address_or_a_forged_one_confirms_nothing(client, app, ctx):
+    user = make_user(verified=False, email="old@example.org")
+    token = accounts.verify_email_token(user, secret_key=app.config["SECRET_KEY"])
+    user.email = "new@example.org"
+    db.session.commit()
+    assert client.post(f"/account/verify/{token}", data={}).status_code == 400
+    assert client.post("/account/verify/garbage", data={}).status_code == 400
+    db.session.expire_all()
+    assert db.session.get(User, user.id).email_verified_at is None
+
+
+def test_organisers_and_confirmed_people_are_never_held_back(client, login, app, ctx):
+    login(make_user(role="organiser", verified=False))
+    for n in range(app.config["UNVERIFIED_REPORT_LIMIT"] + 1):
+        assert report(client, n).status_code == 302
+
+
+def test_asking_for_a_new_link_sends_one(client, login, app, outbox):
+    user = make_user(verified=False)
+    login(user)
+    assert client.post("/account/verify/resend", data={}).status_code == 302
+    work_off(app)
+    assert [m["To"] for m in outbox.messages] == [user.email]
