@@ -13,7 +13,7 @@ from accounts.forms import (CaptainForm, EmptyForm, InviteForm, JoinCodeForm, Jo
                             RoleForm, TeamForm, TeamSizeForm)
 from accounts.models import JoinRequestStatus, Team, TeamInvite, TeamJoinRequest, User
 from accounts.teampage import load_team_page
-from errors import DomainError
+from errors import DomainError, ValidationFailed
 from extensions import db
 from timeutil import utcnow
 from web import add_rule_errors, apply_errors, flash_form_errors, is_safe_next
@@ -162,18 +162,19 @@ def team(team_id: int):
 @bp.route("/teams/join", methods=["GET", "POST"])
 @login_required
 def join_team():
-    form = JoinTeamForm()
+    form, refused = JoinTeamForm(), False
     if form.validate_on_submit():
         try:
             team = services.join_team(db.session, actor=current_user, code=form.code.data)
-        except DomainError as error:
+        except DomainError as error:  # unknown or expired code, full or closed team, already in it
             db.session.rollback()
             apply_errors(form, error)
+            refused = True
         else:
             db.session.commit()
             flash(f"You joined {team.name}.", "success")
             return redirect(url_for("accounts.team", team_id=team.id))
-    return render_template("accounts/team_join.html", form=form), 422 if form.errors else 200
+    return render_template("accounts/team_join.html", form=form), 422 if form.errors or refused else 200
 
 
 @bp.post("/teams/<int:team_id>/leave")
@@ -215,12 +216,17 @@ def regenerate_code(team_id: int):
 @login_required
 def set_size(team_id: int):
     form, team = TeamSizeForm(), _team_or_404(team_id)
-    if form.validate_on_submit():
-        services.set_max_size(db.session, actor=current_user, team=team, max_size=form.max_size.data)
-        db.session.commit()
-        flash(f"The team can now have up to {services.size_limit(team)} members.", "success")
-    else:
+    if not form.validate_on_submit():
         flash_form_errors(form)
+        return _back_to(team)
+    try:
+        services.set_max_size(db.session, actor=current_user, team=team, max_size=form.max_size.data)
+    except ValidationFailed as error:  # shown on the team page, where the form is
+        db.session.rollback()
+        flash(" ".join(m for messages in error.fields.values() for m in messages), "error")
+        return _back_to(team)
+    db.session.commit()
+    flash(f"The team can now have up to {services.size_limit(team)} members.", "success")
     return _back_to(team)
 
 
