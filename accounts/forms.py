@@ -40,12 +40,13 @@ EXPIRY_CHOICES = [("", "Until I change it"), ("1", "For 1 day"), ("7", "For 7 da
 
 class JoinCodeForm(Form):
     """A new join code; the old one stops working at once."""
-    expires = SelectField("The new code works", choices=EXPIRY_CHOICES)
+    expires = SelectField("The new code works", choices=EXPIRY_CHOICES, id="code-expires")
 
 
 class InviteForm(Form):
-    expires = SelectField("The link works", choices=EXPIRY_CHOICES)
-    single_use = BooleanField("For one person only (the link stops working once someone joins with it)")
+    expires = SelectField("The link works", choices=EXPIRY_CHOICES, id="invite-expires")
+    single_use = BooleanField("For one person only (the link stops working once someone joins with it)",
+                              id="invite-single-use")
 
 
 class TeamSizeForm(Form):
