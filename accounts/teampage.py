@@ -72,6 +72,12 @@ class TeamPage:
     def best_week(self) -> int:
         return max((w.points for w in self.weeks), default=0)
 
+    @property
+    def past_average(self) -> int:
+        """The average of the weeks before this one (rounded down), to compare this week with."""
+        earlier = [w.points for w in self.weeks[:-1]]
+        return sum(earlier) // len(earlier) if earlier else 0
+
 
 def _members(session: Session, team: Team, *, full: bool) -> tuple[list[Member], int]:
     rows = session.execute(select(User.id, User.display_name, User.is_child, User.hidden_from_boards)

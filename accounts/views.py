@@ -180,8 +180,14 @@ def join_team():
 @bp.post("/teams/<int:team_id>/leave")
 @login_required
 def leave_team(team_id: int):
-    return _one_button(team_id, lambda team: services.leave_team(db.session, actor=current_user, team=team),
-                       "You left the team.")
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    team = _team_or_404(team_id)
+    services.leave_team(db.session, actor=current_user, team=team)
+    db.session.commit()
+    flash(f"You left {team.name}." if team.closed_at is None else
+          f"You left {team.name}, and as its last member you closed it.", "info")
+    return redirect(url_for("accounts.teams"))
 
 
 @bp.post("/teams/<int:team_id>/captain")

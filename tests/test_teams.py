@@ -12,7 +12,8 @@ from sqlalchemy import func, select
 from accounts import services as teams
 from accounts.models import JoinRequestStatus, Team, TeamInvite, TeamJoinRequest, TeamMembership
 from extensions import db
-from scoring import badges, ledger
+from scoring import ledger
+from scoring.leaderboards import Scope
 from tests.factories import approve, make_claim, make_organiser, make_quest, make_team, make_user
 from tests.querycount import counting
 from timeutil import utcnow
@@ -403,7 +404,8 @@ def test_the_last_member_leaving_closes_the_team(client, login, ctx):
     db.session.commit()
     login(captain)
     assert "Leave and close the team" in page_of(client, team)
-    client.post(f"/teams/{team.id}/leave", data={})
+    left = client.post(f"/teams/{team.id}/leave", data={}, follow_redirects=True).get_data(as_text=True)
+    assert "as its last member you closed it" in left
     closed = fresh(team)
     assert closed.closed_at is not None and members_of(team) == set()
     assert "Short Lived" not in client.get("/teams").get_data(as_text=True)
@@ -412,6 +414,26 @@ def test_the_last_member_leaving_closes_the_team(client, login, ctx):
     assert "has closed" in client.post("/teams/join", data={"code": closed.join_code}).get_data(as_text=True)
     assert client.get(f"/teams/invite/{token}").status_code == 410
     assert members_of(team) == set()
+
+
+def test_members_joining_by_request_and_removed_move_in_and_out_of_the_team_board(client, login, app):
+    captain, asker = make_user(), make_user()
+    team = make_team(captain)
+    ledger.award(db.session, key="t:asker", amount=25, reason="test", user_id=asker.id)
+    db.session.commit()
+    board, scope = app.extensions["fixquest.leaderboard"], Scope("team", team.id)
+
+    def ranked() -> list[int]:
+        return [row.member_id for row in board.top("participants", scope=scope)]
+
+    assert asker.id not in ranked()
+    login(asker)
+    client.post(f"/teams/{team.id}/requests", data={})
+    login(captain)
+    client.post(f"/teams/{team.id}/requests/{db.session.scalar(select(TeamJoinRequest.id))}/approve", data={})
+    assert ranked() == [asker.id]
+    client.post(f"/teams/{team.id}/members/{asker.id}/remove", data={})
+    assert ranked() == []
 
 
 # --- the team page -------------------------------------------------------------------------
@@ -448,6 +470,8 @@ def test_team_page_shows_points_this_week_and_season_and_past_weeks(client, app,
     rows = re.findall(r'<tr><th scope="row">([^<]+)</th><td>(\d+)</td></tr>', html)
     assert len(rows) == 8 and rows[0][0].endswith("(this week)")
     assert [int(points) for _, points in rows] == [0, 0, 40, 0, 0, 0, 0, 0]
+    assert "against an average of 5 a week over the 7 weeks before: there is still time to catch up." in html
+    assert "Best week: 40 points." in html
     assert 'role="img"' in html and "<title id=\"chart-title\">" in html
 
 
