@@ -280,6 +280,8 @@ def lock_team(session: Session, team: Team) -> Team:
 def _require_captain(team: Team, actor: User, action: str) -> None:
     if team.captain_id != actor.id:
         raise Forbidden(action, "only the team's captain can.")
+    if team.closed_at is not None:
+        raise TeamClosed(team.id)
 
 
 def _add_member(session: Session, team: Team, user: User, *, limit: int | None = None,
@@ -393,8 +395,6 @@ def create_invite(session: Session, *, actor: User, team: Team, expires_at: date
     """A new invite link's token, returned once (only its digest is kept)."""
     _require_captain(team, actor, "make invite links")
     now = now or utcnow()
-    if team.closed_at is not None:
-        raise TeamClosed(team.id)
     if expires_at is not None and expires_at <= now:
         raise ValidationFailed({"expires": ["Choose an expiry in the future."]})
     token = secrets.token_urlsafe(24)

@@ -414,6 +414,12 @@ def test_the_last_member_leaving_closes_the_team(client, login, ctx):
     assert "has closed" in client.post("/teams/join", data={"code": closed.join_code}).get_data(as_text=True)
     assert client.get(f"/teams/invite/{token}").status_code == 410
     assert members_of(team) == set()
+    login(captain)  # still named its captain, but nothing can be managed on a closed team
+    code = fresh(team).join_code
+    refused = client.post(f"/teams/{team.id}/code", data={"expires": ""}, headers={"Referer": f"/teams/{team.id}"},
+                          follow_redirects=True)
+    assert "This team has closed" in refused.get_data(as_text=True)
+    assert fresh(team).join_code == code
 
 
 def test_members_joining_by_request_and_removed_move_in_and_out_of_the_team_board(client, login, app):
