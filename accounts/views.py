@@ -91,6 +91,13 @@ def _back_to(team: Team):
     return redirect(url_for("accounts.team", team_id=team.id))
 
 
+def _refused(error: ValidationFailed, team: Team):
+    """Back to the team page (where the captain's forms are) saying what was wrong."""
+    db.session.rollback()
+    flash(" ".join(m for messages in error.fields.values() for m in messages) or error.message, "error")
+    return _back_to(team)
+
+
 def _one_button(team_id: int, action, success: str):
     """A one-button POST on a team (CSRF checked), then back to its page with a message.
     Refusals (DomainError) are handled by the web surface: 403/404 pages or a flash."""
@@ -199,7 +206,11 @@ def hand_over(team_id: int):
     if not form.validate_on_submit():
         flash_form_errors(form)
         return _back_to(team)
-    services.hand_over_captaincy(db.session, actor=current_user, team=team, new_captain_id=form.new_captain_id.data)
+    try:
+        services.hand_over_captaincy(db.session, actor=current_user, team=team,
+                                     new_captain_id=form.new_captain_id.data)
+    except ValidationFailed as error:
+        return _refused(error, team)
     db.session.commit()
     flash("The captaincy has been handed over.", "success")
     return _back_to(team)
@@ -227,10 +238,8 @@ def set_size(team_id: int):
         return _back_to(team)
     try:
         services.set_max_size(db.session, actor=current_user, team=team, max_size=form.max_size.data)
-    except ValidationFailed as error:  # shown on the team page, where the form is
-        db.session.rollback()
-        flash(" ".join(m for messages in error.fields.values() for m in messages), "error")
-        return _back_to(team)
+    except ValidationFailed as error:
+        return _refused(error, team)
     db.session.commit()
     flash(f"The team can now have up to {services.size_limit(team)} members.", "success")
     return _back_to(team)

@@ -389,6 +389,8 @@ def test_the_new_captain_must_be_another_member(client, login):
     login(captain)
     client.post(f"/teams/{team.id}/captain", data={"new_captain_id": outsider.id})
     assert fresh(team).captain_id == captain.id
+    client.post(f"/teams/{team.id}/captain", data={"new_captain_id": captain.id})
+    assert "The new captain must be another member of the team." in page_of(client, team)
     login(member)
     assert client.post(f"/teams/{team.id}/captain", data={"new_captain_id": member.id}).status_code == 403
     assert fresh(team).captain_id == captain.id
