@@ -9,6 +9,7 @@ from extensions import db
 from scoring.models import LedgerEntry
 from tests.api import auth, error_of
 from tests.factories import approve, make_claim, make_organiser, make_quest, make_team, make_user
+from tests.querycount import counting
 
 
 def count_kudos() -> int:
@@ -161,3 +162,21 @@ def test_api_kudos(client, ctx):
     assert own.status_code == 403 and error_of(own)["code"] == "forbidden"
     assert client.post(f"/api/v1/claims/{claim.id}/kudos").status_code == 401
     assert count_kudos() == 1
+
+
+def test_profile_and_fix_queries_do_not_grow_with_kudos(client, login, ctx):
+    counts = []
+    viewer = make_user()
+    login(viewer)
+    for givers in (1, 6):
+        fixer = make_user()
+        claims = [approved_fix(fixer, title=f"Fix {n}") for n in range(3)]
+        for _ in range(givers):
+            giver = make_user()
+            for claim in claims:
+                kudos.give_kudos(db.session, actor=giver, claim=claim)
+        db.session.commit()
+        with counting(db.engine) as profile:
+            assert client.get(f"/people/{fixer.id}").status_code == 200
+        counts.append(len(profile))
+    assert counts[0] == counts[1], counts

@@ -568,6 +568,36 @@ def test_two_people_racing_for_the_last_place_one_gets_it(pg, monkeypatch):
     assert len(members_of(team)) == 2
 
 
+def test_two_people_racing_for_a_single_use_link_one_joins(pg):
+    captain, first, second = make_user(), make_user(), make_user()
+    team = make_team(captain)
+    _, token = teams.create_invite(db.session, actor=captain, team=team, single_use=True)
+    db.session.commit()
+    barrier, outcomes = threading.Barrier(2), []
+
+    def join(user_id: int):
+        with pg.app_context():
+            from accounts.models import User
+            try:
+                barrier.wait(timeout=5)
+                teams.join_by_invite(db.session, actor=db.session.get(User, user_id), token=token)
+                db.session.commit()
+                outcomes.append("joined")
+            except teams.InviteNotUsable:
+                db.session.rollback()
+                outcomes.append("used")
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=join, args=(person,)) for person in (first.id, second.id)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=20)
+    assert sorted(outcomes) == ["joined", "used"]
+    assert len(members_of(team)) == 2
+
+
 # --- the JSON API --------------------------------------------------------------------------
 
 def test_api_team_shows_public_members_and_points(client, ctx):
