@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import hashlib
 import secrets
-
 from datetime import datetime
 
 from flask import current_app, has_app_context
@@ -254,7 +253,8 @@ def size_limit(team: Team, *, limit: int | None = None) -> int:
     else the team's own lower limit, else the site's."""
     if limit is not None:
         return limit
-    return team.max_size if team.max_size is not None else site_max_size()
+    site = site_max_size()
+    return site if team.max_size is None else min(team.max_size, site)
 
 
 def member_count(session: Session, team_id: int) -> int:
@@ -474,7 +474,8 @@ def decide_request(session: Session, *, actor: User, team: Team, request_id: int
     _require_captain(team, actor, "decide join requests")
     now = now or utcnow()
     request = session.scalar(select(TeamJoinRequest).where(TeamJoinRequest.id == request_id,
-                                                           TeamJoinRequest.team_id == team.id))
+                                                           TeamJoinRequest.team_id == team.id)
+                             .with_for_update())  # a double click decides once
     if request is None:
         raise NotFound("join request", request_id)
     if request.status != JoinRequestStatus.pending.value:
