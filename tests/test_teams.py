@@ -335,6 +335,26 @@ def test_approving_into_a_full_team_says_so_and_keeps_the_request(client, login,
     assert asker.id not in members_of(team)
 
 
+def test_a_decided_request_is_not_decided_again(ctx):
+    captain, asker = make_user(), make_user()
+    team = make_team(captain)
+    request = teams.request_to_join(db.session, actor=asker, team=team)
+    teams.decide_request(db.session, actor=captain, team=team, request_id=request.id, approve=False)
+    db.session.commit()
+    with pytest.raises(teams.RequestDecided) as refused:
+        teams.decide_request(db.session, actor=captain, team=team, request_id=request.id, approve=True)
+    assert refused.value.message == "That request was already declined."
+    db.session.rollback()
+    assert asker.id not in members_of(team)
+
+
+def test_a_teams_own_limit_never_exceeds_the_sites(ctx, app, monkeypatch):
+    team = make_team(make_user())
+    team.max_size = 10
+    monkeypatch.setitem(app.config, "TEAM_MAX_SIZE", 4)
+    assert teams.size_limit(team) == 4 and teams.size_limit(team, limit=30) == 30
+
+
 def test_joining_by_code_settles_a_pending_request(ctx):
     captain, asker = make_user(), make_user()
     team = make_team(captain)
