@@ -319,7 +319,7 @@ def decide_request(team_id: int, request_id: int, decision: str):
 @bp.post("/claims/<int:claim_id>/kudos")
 @login_required
 def give_kudos(claim_id: int):
-    from challenges.services import get_claim
+    from challenges.services import can_view_claim, get_claim
 
     if not EmptyForm().validate_on_submit():
         abort(400)
@@ -328,7 +328,10 @@ def give_kudos(claim_id: int):
     db.session.commit()
     flash("Thank you sent.", "success")
     target = request.form.get("next")
-    return redirect(target if is_safe_next(target) else url_for("profiles.profile", user_id=claim.user_id))
+    if not is_safe_next(target):
+        target = (url_for("challenges.claim_detail", claim_id=claim.id) if can_view_claim(db.session, current_user, claim)
+                  else url_for("profiles.profile", user_id=claim.user_id))
+    return redirect(target)
 
 
 @bp.app_template_global("claim_kudos")
