@@ -329,7 +329,8 @@ def give_kudos(claim_id: int):
     flash("Thank you sent.", "success")
     target = request.form.get("next")
     if not is_safe_next(target):
-        target = (url_for("challenges.claim_detail", claim_id=claim.id) if can_view_claim(db.session, current_user, claim)
+        target = (url_for("challenges.claim_detail", claim_id=claim.id)
+                  if can_view_claim(db.session, current_user, claim)
                   else url_for("profiles.profile", user_id=claim.user_id))
     return redirect(target)
 
