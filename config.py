@@ -167,6 +167,8 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or None,  # None: REDIS_URL, else memory
         "RATELIMIT_OVERRIDES": _ratelimit_overrides_from_env(),
         "TRUSTED_PROXIES": _int_from_env("FIXQUEST_TRUSTED_PROXIES", 0, 0, 10),
+        # Teams (see README "Teams"): the most members a team may have; a team may set a lower limit.
+        "TEAM_MAX_SIZE": _int_from_env("FIXQUEST_TEAM_MAX_SIZE", 12, 2, 10_000),
     }
 
 

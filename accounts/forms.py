@@ -1,8 +1,8 @@
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from accounts.models import Role
-from forms import Form
+from forms import Form, WholeNumberField
 
 
 class RegisterForm(Form):
@@ -45,6 +45,25 @@ class JoinTeamForm(Form):
 
 class CaptainForm(Form):
     new_captain_id = SelectField("New captain", coerce=int)
+
+
+EXPIRY_CHOICES = [("", "Until I change it"), ("1", "For 1 day"), ("7", "For 7 days"), ("30", "For 30 days")]
+
+
+class JoinCodeForm(Form):
+    """A new join code; the old one stops working at once."""
+    expires = SelectField("The new code works", choices=EXPIRY_CHOICES, id="code-expires")
+
+
+class InviteForm(Form):
+    expires = SelectField("The link works", choices=EXPIRY_CHOICES, id="invite-expires")
+    single_use = BooleanField("For one person only (the link stops working once someone joins with it)",
+                              id="invite-single-use")
+
+
+class TeamSizeForm(Form):
+    max_size = WholeNumberField("Most members", validators=[Optional()],
+                                description="Leave empty for the site's limit.")
 
 
 class RoleForm(Form):

@@ -4,7 +4,7 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -67,6 +67,12 @@ class Team(db.Model):
     join_code: Mapped[str] = mapped_column(String(16), unique=True)
     captain_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The join code stops working at this time (None: until it is regenerated).
+    join_code_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # This team's own size limit, below the site's TEAM_MAX_SIZE (None: the site's).
+    max_size: Mapped[int | None] = mapped_column(Integer)
+    # Set when its last member (the captain) left: nobody can join it again; its points stay.
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     captain: Mapped[User] = relationship(foreign_keys=[captain_id])
     memberships: Mapped[list[TeamMembership]] = relationship(
@@ -85,6 +91,65 @@ class TeamMembership(db.Model):
 
     team: Mapped[Team] = relationship(back_populates="memberships")
     user: Mapped[User] = relationship(back_populates="memberships")
+
+
+class TeamInvite(db.Model):
+    """An invite link: /teams/invite/<token>. Only the token's SHA-256 digest is stored."""
+
+    __tablename__ = "team_invites"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    single_use: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)  # the last time someone joined with it
+    uses: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class JoinRequestStatus(str, enum.Enum):
+    pending = "pending"
+    approved = "approved"
+    declined = "declined"
+    withdrawn = "withdrawn"  # the person joined another way first
+
+
+class TeamJoinRequest(db.Model):
+    """Someone asking to join a team; its captain approves or declines."""
+
+    __tablename__ = "team_join_requests"
+    __table_args__ = (
+        # One pending request per person and team (a partial unique index, as for claims).
+        Index("uq_team_join_requests_pending", "team_id", "user_id", unique=True,
+              sqlite_where=db.text("status = 'pending'"), postgresql_where=db.text("status = 'pending'")),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    team_id: Mapped[int] = mapped_column(ForeignKey("teams.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    status: Mapped[str] = mapped_column(String(10), default=JoinRequestStatus.pending.value)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
+class Kudos(db.Model):
+    """A participant thanking the people credited for an approved fix (a claim). No points."""
+
+    __tablename__ = "kudos"
+    __table_args__ = (UniqueConstraint("claim_id", "giver_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    giver_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    giver: Mapped[User] = relationship()
 
 
 class ApiToken(db.Model):

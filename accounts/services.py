@@ -6,17 +6,21 @@ import hmac
 import secrets
 from datetime import datetime
 
+from flask import current_app, has_app_context
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import select
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts import rules
-from accounts.models import ApiToken, Role, Team, TeamMembership, User
+from accounts.models import (ApiToken, JoinRequestStatus, Role, Team, TeamInvite, TeamJoinRequest, TeamMembership,
+                             User)
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from timeutil import utcnow
 
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
+DEFAULT_TEAM_MAX_SIZE = 12
 
 
 class EmailTaken(Conflict):
@@ -66,8 +70,66 @@ class CaptainCannotLeave(Conflict):
     code = "captain_cannot_leave"
 
     def __init__(self, team_id: int):
-        super().__init__("A team always has a captain: hand the captaincy to another member first.")
+        super().__init__("A team always has a captain: hand the captaincy to another member first, "
+                         "then leave or remove them.")
         self.team_id = team_id
+
+
+class TeamFull(Conflict):
+    code = "team_full"
+
+    def __init__(self, team_id: int, limit: int):
+        super().__init__(f"This team is full: it has its maximum of {limit} members.")
+        self.team_id = team_id
+        self.limit = limit
+
+
+class TeamClosed(Conflict):
+    code = "team_closed"
+
+    def __init__(self, team_id: int):
+        super().__init__("This team has closed: nobody can join it any more.")
+        self.team_id = team_id
+
+
+class JoinCodeExpired(DomainError):
+    status = 410
+    code = "join_code_expired"
+
+    def __init__(self, team_id: int):
+        message = "That join code has expired: ask the team's captain for a new one."
+        super().__init__(message, fields={"code": [message]})
+        self.team_id = team_id
+
+
+class UnknownInvite(DomainError):
+    status = 404
+    code = "unknown_invite"
+
+    def __init__(self):
+        super().__init__("This invite link does not work: check that it was copied in full.")
+
+
+class InviteNotUsable(DomainError):
+    status = 410
+    code = "invite_not_usable"
+
+
+class RequestPending(Conflict):
+    code = "request_pending"
+
+    def __init__(self, team_id: int):
+        super().__init__("You have already asked to join this team: its captain will decide.")
+        self.team_id = team_id
+
+
+class RequestDecided(Conflict):
+    code = "request_decided"
+
+    def __init__(self, request_id: int, status: str):
+        super().__init__(f"That request was already {status}.")
+        self.request_id = request_id
+        self.request_status = status
 
 
 def hash_password(password: str, *, method: str = "scrypt") -> str:
@@ -244,6 +306,10 @@ def set_role(session: Session, *, actor: User | None, user: User, role: Role | s
 
 
 # --- teams -----------------------------------------------------------------------------
+#
+# Only a team's captain manages it (codes, invites, requests, members, size, captaincy).
+# Every way in (code, invite link, approved request) goes through _add_member, which locks
+# the team's row first, so two people taking the last place cannot both get it.
 
 def _new_join_code(session: Session) -> str:
     while True:
@@ -289,36 +355,256 @@ def teams_of(session: Session, user_id: int) -> list[Team]:
     ))
 
 
-def join_team(session: Session, *, actor: User, code: str) -> Team:
-    team = session.scalar(select(Team).where(Team.join_code == code.strip().upper()))
-    if team is None:
-        raise UnknownJoinCode(code)
-    if is_member(session, user_id=actor.id, team_id=team.id):
+def site_max_size() -> int:
+    """The site's TEAM_MAX_SIZE (12 outside an app)."""
+    return int(current_app.config.get("TEAM_MAX_SIZE", DEFAULT_TEAM_MAX_SIZE)) if has_app_context() \
+        else DEFAULT_TEAM_MAX_SIZE
+
+
+def size_limit(team: Team, *, limit: int | None = None) -> int:
+    """How many members `team` may have: `limit` when a caller (an event) sets its own,
+    else the team's own lower limit, else the site's."""
+    if limit is not None:
+        return limit
+    site = site_max_size()
+    return site if team.max_size is None else min(team.max_size, site)
+
+
+def member_count(session: Session, team_id: int) -> int:
+    return session.scalar(select(func.count()).select_from(TeamMembership).where(TeamMembership.team_id == team_id))
+
+
+def check_room(session: Session, team: Team, *, extra: int = 1, limit: int | None = None) -> None:
+    """TeamFull unless `extra` more people fit in `team` (under `limit`, or the team's and
+    the site's limit). Callers that then add members should hold the team's row lock
+    (`lock_team`), as _add_member does."""
+    allowed = size_limit(team, limit=limit)
+    if member_count(session, team.id) + extra > allowed:
+        raise TeamFull(team.id, allowed)
+
+
+def lock_team(session: Session, team: Team) -> Team:
+    """Re-read the team holding its row lock (PostgreSQL), so that changes to its members
+    take turns."""
+    return session.execute(select(Team).where(Team.id == team.id).with_for_update()
+                           .execution_options(populate_existing=True)).scalar_one()
+
+
+def _require_captain(team: Team, actor: User, action: str) -> None:
+    if team.captain_id != actor.id:
+        raise Forbidden(action, "only the team's captain can.")
+    if team.closed_at is not None:
+        raise TeamClosed(team.id)
+
+
+def _add_member(session: Session, team: Team, user: User, *, limit: int | None = None,
+                now: datetime | None = None) -> Team:
+    team = lock_team(session, team)
+    if team.closed_at is not None:
+        raise TeamClosed(team.id)
+    if is_member(session, user_id=user.id, team_id=team.id):
         raise AlreadyInTeam(team.id)
-    session.add(TeamMembership(team_id=team.id, user_id=actor.id))
+    check_room(session, team, limit=limit)
+    session.add(TeamMembership(team_id=team.id, user_id=user.id, joined_at=now or utcnow()))
+    # A request this person left pending is settled by their joining.
+    session.execute(update(TeamJoinRequest).where(
+        TeamJoinRequest.team_id == team.id, TeamJoinRequest.user_id == user.id,
+        TeamJoinRequest.status == JoinRequestStatus.pending.value,
+    ).values(status=JoinRequestStatus.withdrawn.value, decided_at=now or utcnow()))
     session.flush()
     return team
 
 
-def leave_team(session: Session, *, actor: User, team: Team) -> None:
+def join_team(session: Session, *, actor: User, code: str, now: datetime | None = None) -> Team:
+    """Join with the team's join code (any case, spaces around it ignored)."""
+    now = now or utcnow()
+    team = session.scalar(select(Team).where(Team.join_code == code.strip().upper()))
+    if team is None:
+        raise UnknownJoinCode(code)
+    if team.join_code_expires_at is not None and team.join_code_expires_at <= now:
+        raise JoinCodeExpired(team.id)
+    return _add_member(session, team, actor, now=now)
+
+
+def regenerate_join_code(session: Session, *, actor: User, team: Team, expires_at: datetime | None = None,
+                         now: datetime | None = None) -> Team:
+    """A new join code (the old one stops working at once), optionally expiring."""
+    _require_captain(team, actor, "change the join code")
+    if expires_at is not None and expires_at <= (now or utcnow()):
+        raise ValidationFailed({"expires": ["Choose an expiry in the future."]})
+    team.join_code = _new_join_code(session)
+    team.join_code_expires_at = expires_at
+    session.flush()
+    return team
+
+
+def set_max_size(session: Session, *, actor: User, team: Team, max_size: int | None) -> Team:
+    """The captain's own limit for the team, at most the site's; None: the site's."""
+    _require_captain(team, actor, "change the team's size")
+    site = site_max_size()
+    if max_size is not None:
+        if not 2 <= max_size <= site:
+            raise ValidationFailed({"max_size": [f"Choose a size from 2 to {site}."]})
+        members = member_count(session, team.id)
+        if max_size < members:
+            raise ValidationFailed({"max_size": [f"The team already has {members} members: "
+                                                 f"remove some first, or choose at least {members}."]})
+    team.max_size = max_size
+    session.flush()
+    return team
+
+
+def leave_team(session: Session, *, actor: User, team: Team, now: datetime | None = None) -> None:
+    """Leave a team. A captain with other members must hand over first. A captain who is
+    the last member closes the team: nobody can join it again, its points stay."""
+    team = lock_team(session, team)
     membership = session.scalar(select(TeamMembership).where(
         TeamMembership.team_id == team.id, TeamMembership.user_id == actor.id))
     if membership is None:
         raise Forbidden("leave this team", "you are not a member.")
     if team.captain_id == actor.id:
+        if member_count(session, team.id) > 1:
+            raise CaptainCannotLeave(team.id)
+        _close(session, team, now=now or utcnow())
+    session.delete(membership)
+    session.flush()
+
+
+def _close(session: Session, team: Team, *, now: datetime) -> None:
+    team.closed_at = now
+    session.execute(update(TeamInvite).where(TeamInvite.team_id == team.id, TeamInvite.revoked_at.is_(None))
+                    .values(revoked_at=now))
+    session.execute(update(TeamJoinRequest).where(
+        TeamJoinRequest.team_id == team.id, TeamJoinRequest.status == JoinRequestStatus.pending.value,
+    ).values(status=JoinRequestStatus.declined.value, decided_at=now))
+
+
+def remove_member(session: Session, *, actor: User, team: Team, user_id: int) -> None:
+    """The captain removes a member (never themselves: they hand over or leave)."""
+    _require_captain(team, actor, "remove members")
+    if user_id == team.captain_id:
         raise CaptainCannotLeave(team.id)
+    membership = session.scalar(select(TeamMembership).where(
+        TeamMembership.team_id == team.id, TeamMembership.user_id == user_id))
+    if membership is None:
+        raise NotFound("member of this team", user_id)
     session.delete(membership)
     session.flush()
 
 
 def hand_over_captaincy(session: Session, *, actor: User, team: Team, new_captain_id: int) -> Team:
-    if team.captain_id != actor.id:
-        raise Forbidden("hand over the captaincy", "only the captain can.")
-    if not is_member(session, user_id=new_captain_id, team_id=team.id):
-        raise ValidationFailed({"new_captain_id": ["The new captain must be a member of the team."]})
+    _require_captain(team, actor, "hand over the captaincy")
+    if new_captain_id == actor.id or not is_member(session, user_id=new_captain_id, team_id=team.id):
+        raise ValidationFailed({"new_captain_id": ["The new captain must be another member of the team."]})
     team.captain_id = new_captain_id
     session.flush()
     return team
+
+
+# --- invite links --------------------------------------------------------------------------
+
+def create_invite(session: Session, *, actor: User, team: Team, expires_at: datetime | None = None,
+                  single_use: bool = False, now: datetime | None = None) -> tuple[TeamInvite, str]:
+    """A new invite link's token, returned once (only its digest is kept)."""
+    _require_captain(team, actor, "make invite links")
+    now = now or utcnow()
+    if expires_at is not None and expires_at <= now:
+        raise ValidationFailed({"expires": ["Choose an expiry in the future."]})
+    token = secrets.token_urlsafe(24)
+    invite = TeamInvite(team_id=team.id, token_hash=_digest(token), created_by_id=actor.id, created_at=now,
+                        expires_at=expires_at, single_use=single_use)
+    session.add(invite)
+    session.flush()
+    return invite, token
+
+
+def invite_for(session: Session, token: str, *, now: datetime | None = None) -> TeamInvite:
+    """The usable invite with this token: UnknownInvite, or InviteNotUsable saying why."""
+    invite = session.scalar(select(TeamInvite).where(TeamInvite.token_hash == _digest(token)))
+    if invite is None:
+        raise UnknownInvite()
+    now = now or utcnow()
+    if invite.revoked_at is not None:
+        raise InviteNotUsable("This invite link was withdrawn by the team's captain.")
+    if invite.expires_at is not None and invite.expires_at <= now:
+        raise InviteNotUsable("This invite link has expired: ask the team's captain for a new one.")
+    if invite.single_use and invite.uses > 0:
+        raise InviteNotUsable("This invite link was for one person and has been used.")
+    return invite
+
+
+def join_by_invite(session: Session, *, actor: User, token: str, now: datetime | None = None) -> Team:
+    now = now or utcnow()
+    invite = invite_for(session, token, now=now)
+    team = _add_member(session, get_team(session, invite.team_id), actor, now=now)
+    # Count the use only if a single-use link is still unused: of two racing people one joins.
+    counted = session.execute(update(TeamInvite).where(
+        TeamInvite.id == invite.id, or_(TeamInvite.single_use.is_(False), TeamInvite.uses == 0),
+    ).values(uses=TeamInvite.uses + 1, used_at=now).execution_options(synchronize_session=False)).rowcount
+    if not counted:
+        raise InviteNotUsable("This invite link was for one person and has been used.")
+    return team
+
+
+def revoke_invite(session: Session, *, actor: User, team: Team, invite_id: int,
+                  now: datetime | None = None) -> TeamInvite:
+    _require_captain(team, actor, "withdraw invite links")
+    invite = session.scalar(select(TeamInvite).where(TeamInvite.id == invite_id, TeamInvite.team_id == team.id))
+    if invite is None:
+        raise NotFound("invite link", invite_id)
+    invite.revoked_at = invite.revoked_at or now or utcnow()
+    session.flush()
+    return invite
+
+
+# --- join requests -------------------------------------------------------------------------
+
+def request_to_join(session: Session, *, actor: User, team: Team, now: datetime | None = None) -> TeamJoinRequest:
+    """Ask the captain to let you in. Refused at once if you are in, asked already, or the
+    team is full or closed."""
+    if team.closed_at is not None:
+        raise TeamClosed(team.id)
+    if is_member(session, user_id=actor.id, team_id=team.id):
+        raise AlreadyInTeam(team.id)
+    pending = select(TeamJoinRequest.id).where(TeamJoinRequest.team_id == team.id,
+                                               TeamJoinRequest.user_id == actor.id,
+                                               TeamJoinRequest.status == JoinRequestStatus.pending.value)
+    if session.scalar(pending) is not None:
+        raise RequestPending(team.id)
+    check_room(session, team)
+    request = TeamJoinRequest(team_id=team.id, user_id=actor.id, created_at=now or utcnow())
+    try:
+        with session.begin_nested():
+            session.add(request)
+    except IntegrityError:
+        raise RequestPending(team.id) from None
+    return request
+
+
+def decide_request(session: Session, *, actor: User, team: Team, request_id: int, approve: bool,
+                   now: datetime | None = None) -> TeamJoinRequest:
+    """The captain approves (the person joins, if there is room) or declines a request."""
+    _require_captain(team, actor, "decide join requests")
+    now = now or utcnow()
+    request = session.scalar(select(TeamJoinRequest).where(TeamJoinRequest.id == request_id,
+                                                           TeamJoinRequest.team_id == team.id)
+                             .with_for_update())  # a double click decides once
+    if request is None:
+        raise NotFound("join request", request_id)
+    if request.status != JoinRequestStatus.pending.value:
+        raise RequestDecided(request.id, request.status)
+    if approve:
+        _add_member(session, team, session.get(User, request.user_id), now=now)
+    request.status = (JoinRequestStatus.approved if approve else JoinRequestStatus.declined).value
+    request.decided_at, request.decided_by_id = now, actor.id
+    session.flush()
+    return request
+
+
+def latest_request(session: Session, *, user_id: int, team_id: int) -> TeamJoinRequest | None:
+    return session.scalar(select(TeamJoinRequest).where(TeamJoinRequest.user_id == user_id,
+                                                        TeamJoinRequest.team_id == team_id)
+                          .order_by(TeamJoinRequest.id.desc()).limit(1))
 
 
 # --- API tokens ------------------------------------------------------------------------

@@ -1,5 +1,7 @@
-"""Pages for accounts, teams and role administration."""
+"""Pages for accounts, teams, kudos and role administration."""
 from __future__ import annotations
+
+from datetime import timedelta
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, session,
                    url_for)
@@ -7,14 +9,16 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from accounts import rules, services
-from accounts.forms import (CaptainForm, EmptyForm, ForgotPasswordForm, JoinTeamForm, LoginForm, RegisterForm,
-                            ResetPasswordForm, RoleForm, TeamForm)
+from accounts import kudos, rules, services
+from accounts.forms import (CaptainForm, EmptyForm, ForgotPasswordForm, InviteForm, JoinCodeForm, JoinTeamForm,
+                            LoginForm, RegisterForm, ResetPasswordForm, RoleForm, TeamForm, TeamSizeForm)
 from accounts.jobs import send_password_reset_job, send_verification_job
-from accounts.models import Team, TeamMembership, User
-from errors import DomainError
+from accounts.models import JoinRequestStatus, Team, TeamInvite, TeamJoinRequest, User
+from accounts.teampage import load_team_page
+from errors import DomainError, ValidationFailed
 from extensions import db
-from web import add_rule_errors, apply_errors, is_safe_next
+from timeutil import utcnow
+from web import add_rule_errors, apply_errors, flash_form_errors, is_safe_next
 
 bp = Blueprint("accounts", __name__)
 
@@ -156,12 +160,43 @@ def reset_password(token: str):
 
 # --- teams ---------------------------------------------------------------------------------
 
+def _expiry(days: str | None):
+    return utcnow() + timedelta(days=int(days)) if days else None
+
+
+def _team_or_404(team_id: int) -> Team:
+    return db.get_or_404(Team, team_id)
+
+
+def _back_to(team: Team):
+    return redirect(url_for("accounts.team", team_id=team.id))
+
+
+def _refused(error: ValidationFailed, team: Team):
+    """Back to the team page (where the captain's forms are) saying what was wrong."""
+    db.session.rollback()
+    flash(" ".join(m for messages in error.fields.values() for m in messages) or error.message, "error")
+    return _back_to(team)
+
+
+def _one_button(team_id: int, action, success: str):
+    """A one-button POST on a team (CSRF checked), then back to its page with a message.
+    Refusals (DomainError) are handled by the web surface: 403/404 pages or a flash."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    team = _team_or_404(team_id)
+    action(team)
+    db.session.commit()
+    flash(success, "success")
+    return _back_to(team)
+
+
 @bp.get("/teams")
 def teams():
     from scoring.views import board_rows
 
-    all_teams = db.session.scalars(select(Team).order_by(Team.name)).all()
-    return render_template("accounts/teams.html", teams=all_teams, standings=board_rows("teams", limit=10),
+    open_teams = db.session.scalars(select(Team).where(Team.closed_at.is_(None)).order_by(Team.name)).all()
+    return render_template("accounts/teams.html", teams=open_teams, standings=board_rows("teams", limit=10),
                            join_form=JoinTeamForm())
 
 
@@ -182,36 +217,52 @@ def new_team():
     return render_template("accounts/team_new.html", form=form), 422 if form.errors else 200
 
 
+def _captain_forms(team: Team, page) -> dict:
+    captain_form = CaptainForm()
+    captain_form.new_captain_id.choices = [(m.user_id, m.name) for m in page.members if not m.captain]
+    return dict(captain_form=captain_form, code_form=JoinCodeForm(), invite_form=InviteForm(),
+                size_form=TeamSizeForm(max_size=team.max_size),
+                requests=db.session.scalars(select(TeamJoinRequest).where(
+                    TeamJoinRequest.team_id == team.id, TeamJoinRequest.status == JoinRequestStatus.pending.value)
+                    .options(selectinload(TeamJoinRequest.user)).order_by(TeamJoinRequest.id)).all(),
+                invites=db.session.scalars(select(TeamInvite).where(
+                    TeamInvite.team_id == team.id, TeamInvite.revoked_at.is_(None))
+                    .order_by(TeamInvite.id.desc())).all())
+
+
 @bp.get("/teams/<int:team_id>")
 def team(team_id: int):
-    team = db.session.scalar(select(Team).where(Team.id == team_id).options(
-        selectinload(Team.memberships).selectinload(TeamMembership.user)))
-    if team is None:
-        abort(404)
-    standing = current_app.extensions["fixquest.leaderboard"].standing_of("teams", team.id)
-    is_member = current_user.is_authenticated and any(m.user_id == current_user.id for m in team.memberships)
-    captain_form = CaptainForm()
-    captain_form.new_captain_id.choices = [(m.user_id, m.user.display_name) for m in team.memberships
-                                           if m.user_id != team.captain_id]
-    return render_template("accounts/team.html", team=team, standing=standing, is_member=is_member,
-                           action_form=EmptyForm(), captain_form=captain_form)
+    team = _team_or_404(team_id)
+    me = current_user if current_user.is_authenticated else None
+    is_member = me is not None and services.is_member(db.session, user_id=me.id, team_id=team.id)
+    board = current_app.extensions["fixquest.leaderboard"]
+    calendar = board.calendar
+    page = load_team_page(db.session, team, viewer_is_member=is_member, now=calendar.now(), zone=calendar.zone,
+                          seasons=calendar.seasons(), categories=current_app.config["CATEGORIES"])
+    extra = _captain_forms(team, page) if me is not None and me.id == team.captain_id else {}
+    my_request = (services.latest_request(db.session, user_id=me.id, team_id=team.id)
+                  if me is not None and not is_member else None)
+    return render_template("accounts/team.html", team=team, page=page, standing=board.standing_of("teams", team.id),
+                           is_member=is_member, my_request=my_request, limit=services.size_limit(team),
+                           site_limit=services.site_max_size(), action_form=EmptyForm(), moment=utcnow(), **extra)
 
 
 @bp.route("/teams/join", methods=["GET", "POST"])
 @login_required
 def join_team():
-    form = JoinTeamForm()
+    form, refused = JoinTeamForm(), False
     if form.validate_on_submit():
         try:
             team = services.join_team(db.session, actor=current_user, code=form.code.data)
-        except DomainError as error:
+        except DomainError as error:  # unknown or expired code, full or closed team, already in it
             db.session.rollback()
             apply_errors(form, error)
+            refused = True
         else:
             db.session.commit()
             flash(f"You joined {team.name}.", "success")
             return redirect(url_for("accounts.team", team_id=team.id))
-    return render_template("accounts/team_join.html", form=form), 422 if form.errors else 200
+    return render_template("accounts/team_join.html", form=form), 422 if form.errors or refused else 200
 
 
 @bp.post("/teams/<int:team_id>/leave")
@@ -219,10 +270,11 @@ def join_team():
 def leave_team(team_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
-    team = services.get_team(db.session, team_id)
+    team = _team_or_404(team_id)
     services.leave_team(db.session, actor=current_user, team=team)
     db.session.commit()
-    flash(f"You left {team.name}.", "info")
+    flash(f"You left {team.name}." if team.closed_at is None else
+          f"You left {team.name}, and as its last member you closed it.", "info")
     return redirect(url_for("accounts.teams"))
 
 
@@ -230,15 +282,150 @@ def leave_team(team_id: int):
 @login_required
 def hand_over(team_id: int):
     form = CaptainForm()
-    team = services.get_team(db.session, team_id)
+    team = _team_or_404(team_id)
     form.new_captain_id.choices = [(m.user_id, str(m.user_id)) for m in team.memberships]
     if not form.validate_on_submit():
-        abort(400)
-    services.hand_over_captaincy(db.session, actor=current_user, team=team,
-                                 new_captain_id=form.new_captain_id.data)
+        flash_form_errors(form)
+        return _back_to(team)
+    try:
+        services.hand_over_captaincy(db.session, actor=current_user, team=team,
+                                     new_captain_id=form.new_captain_id.data)
+    except ValidationFailed as error:
+        return _refused(error, team)
     db.session.commit()
     flash("The captaincy has been handed over.", "success")
-    return redirect(url_for("accounts.team", team_id=team.id))
+    return _back_to(team)
+
+
+@bp.post("/teams/<int:team_id>/code")
+@login_required
+def regenerate_code(team_id: int):
+    form, team = JoinCodeForm(), _team_or_404(team_id)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _back_to(team)
+    services.regenerate_join_code(db.session, actor=current_user, team=team, expires_at=_expiry(form.expires.data))
+    db.session.commit()
+    flash(f"The new join code is {team.join_code}. The old one no longer works.", "success")
+    return _back_to(team)
+
+
+@bp.post("/teams/<int:team_id>/size")
+@login_required
+def set_size(team_id: int):
+    form, team = TeamSizeForm(), _team_or_404(team_id)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _back_to(team)
+    try:
+        services.set_max_size(db.session, actor=current_user, team=team, max_size=form.max_size.data)
+    except ValidationFailed as error:
+        return _refused(error, team)
+    db.session.commit()
+    flash(f"The team can now have up to {services.size_limit(team)} members.", "success")
+    return _back_to(team)
+
+
+@bp.post("/teams/<int:team_id>/members/<int:user_id>/remove")
+@login_required
+def remove_member(team_id: int, user_id: int):
+    return _one_button(team_id, lambda team: services.remove_member(db.session, actor=current_user, team=team,
+                                                                     user_id=user_id),
+                       "The member was removed from the team.")
+
+
+@bp.post("/teams/<int:team_id>/invites")
+@login_required
+def create_invite(team_id: int):
+    form, team = InviteForm(), _team_or_404(team_id)
+    if not form.validate_on_submit():
+        flash_form_errors(form)
+        return _back_to(team)
+    invite, token = services.create_invite(db.session, actor=current_user, team=team,
+                                           expires_at=_expiry(form.expires.data), single_use=form.single_use.data)
+    db.session.commit()
+    # Shown once, on this page, and never stored in plain text (nor put in the session cookie).
+    link = url_for("accounts.invite", token=token, _external=True)
+    return render_template("accounts/team_invite_created.html", team=team, invite=invite, link=link)
+
+
+@bp.post("/teams/<int:team_id>/invites/<int:invite_id>/revoke")
+@login_required
+def revoke_invite(team_id: int, invite_id: int):
+    return _one_button(team_id, lambda team: services.revoke_invite(db.session, actor=current_user, team=team,
+                                                                     invite_id=invite_id),
+                       "That invite link no longer works.")
+
+
+@bp.get("/teams/invite/<token>")
+def invite(token: str):
+    try:
+        found = services.invite_for(db.session, token)
+    except DomainError as error:  # unknown, expired, used or withdrawn: say which
+        return render_template("accounts/team_invite.html", team=None, problem=error.message), error.status
+    team = db.session.get(Team, found.team_id)
+    return render_template("accounts/team_invite.html", team=team, token=token, action_form=EmptyForm(),
+                           is_member=current_user.is_authenticated and services.is_member(
+                               db.session, user_id=current_user.id, team_id=team.id))
+
+
+@bp.post("/teams/invite/<token>")
+@login_required
+def accept_invite(token: str):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    team = services.join_by_invite(db.session, actor=current_user, token=token)
+    db.session.commit()
+    flash(f"You joined {team.name}.", "success")
+    return _back_to(team)
+
+
+@bp.post("/teams/<int:team_id>/requests")
+@login_required
+def request_to_join(team_id: int):
+    return _one_button(team_id, lambda team: services.request_to_join(db.session, actor=current_user, team=team),
+                       "Your request was sent: the team's captain will decide, and this page will show the answer.")
+
+
+@bp.post("/teams/<int:team_id>/requests/<int:request_id>/<any(approve, decline):decision>")
+@login_required
+def decide_request(team_id: int, request_id: int, decision: str):
+    return _one_button(team_id, lambda team: services.decide_request(
+        db.session, actor=current_user, team=team, request_id=request_id, approve=decision == "approve"),
+        "They are in the team now." if decision == "approve" else "The request was declined.")
+
+
+# --- kudos ---------------------------------------------------------------------------------
+
+@bp.post("/claims/<int:claim_id>/kudos")
+@login_required
+def give_kudos(claim_id: int):
+    from challenges.services import can_view_claim, get_claim
+
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    claim = get_claim(db.session, claim_id)
+    kudos.give_kudos(db.session, actor=current_user, claim=claim)
+    db.session.commit()
+    flash("Thank you sent.", "success")
+    target = request.form.get("next")
+    if not is_safe_next(target):
+        target = (url_for("challenges.claim_detail", claim_id=claim.id)
+                  if can_view_claim(db.session, current_user, claim)
+                  else url_for("profiles.profile", user_id=claim.user_id))
+    return redirect(target)
+
+
+@bp.app_template_global("claim_kudos")
+def claim_kudos(claim) -> kudos.ClaimKudos:
+    """For templates/challenges/claim.html: the kudos on a fix, and whether the viewer may add one."""
+    return kudos.for_claim(db.session, claim, current_user)
+
+
+@bp.app_template_global("profile_kudos")
+def profile_kudos(person: User) -> kudos.ProfileKudos | None:
+    """For templates/scoring/profile.html: thanks received, and fixes the viewer may thank."""
+    return kudos.for_profile(db.session, person, current_user)
 
 
 # --- admin ---------------------------------------------------------------------------------

@@ -278,3 +278,49 @@ def leaderboard_around(board: str, member_id: int):
     found = public_around(board, member_id, window=args["window"], team_id=args["team_id"], span=args["span"])
     return {"member": board_entry_json(found.me), "entries": [board_entry_json(row) for row in found.rows],
             "window": window_key(args["window"])}
+
+
+# --- teams and kudos -----------------------------------------------------------------------
+
+def team_json(team_id: int) -> dict:
+    """A team's public face: members who may be listed publicly (never a child's account
+    or someone hidden from the boards; they are only counted), points this week and season."""
+    from accounts.teampage import load_team_page
+
+    team = accounts.get_team(db.session, team_id)
+    calendar = current_app.extensions["fixquest.leaderboard"].calendar
+    page = load_team_page(db.session, team, viewer_is_member=False, now=calendar.now(), zone=calendar.zone,
+                          seasons=calendar.seasons(), categories=current_app.config["CATEGORIES"])
+    captain = next((m for m in page.members if m.captain), None)
+    return {"id": team.id, "name": team.name, "captain": captain.name if captain else None,
+            "members_count": page.member_count, "max_members": accounts.size_limit(team),
+            "members": [{"id": m.user_id, "name": m.name} for m in page.members],
+            "points": {"week": page.week.points, "season": page.season.points},
+            "closed": team.closed_at is not None}
+
+
+@bp.get(f"/teams/<{ID}:team_id>")
+def team(team_id: int):
+    return team_json(team_id)
+
+
+@bp.post("/teams/join")
+@token_required
+def join_team(actor: User):
+    values = read_fields(json_body(), {"code": text}, required=("code",))
+    team = accounts.join_team(db.session, actor=actor, code=values["code"])
+    db.session.commit()
+    return team_json(team.id)
+
+
+@bp.post(f"/claims/<{ID}:claim_id>/kudos")
+@token_required
+def give_kudos(actor: User, claim_id: int):
+    """Thank the people behind an approved fix (once each; never your own). No points."""
+    from accounts import kudos
+
+    claim = challenges.get_claim(db.session, claim_id)
+    kudos.give_kudos(db.session, actor=actor, claim=claim)
+    db.session.commit()
+    return created({"claim_id": claim.id, "kudos_count": kudos.for_claim(db.session, claim, actor).count},
+                   url_for("challenges.claim_detail", claim_id=claim.id))
