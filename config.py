@@ -165,6 +165,9 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or None,  # None: REDIS_URL, else memory
         "RATELIMIT_OVERRIDES": _ratelimit_overrides_from_env(),
         "TRUSTED_PROXIES": _int_from_env("FIXQUEST_TRUSTED_PROXIES", 0, 0, 10),
+        # Children's privacy (see childsafe/ and README "Children's privacy"); checked in childsafe.views.
+        "CHILD_QUIET_HOURS": os.environ.get("FIXQUEST_CHILD_QUIET_HOURS", "18:00-08:00"),
+        "CHILD_QUIET_DAYS": os.environ.get("FIXQUEST_CHILD_QUIET_DAYS", "sat,sun"),
     }
 
 

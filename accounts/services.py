@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts import rules
 from accounts.models import ApiToken, Role, Team, TeamMembership, User
+from childsafe.policy import ORGANISER_ROLES, ChildRefused, refuse_public
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from timeutil import utcnow
 
@@ -139,6 +140,7 @@ def _new_join_code(session: Session) -> str:
 
 
 def create_team(session: Session, *, actor: User, name: str) -> Team:
+    refuse_public(actor, "start a team")
     name = name.strip()
     if not 2 <= len(name) <= 60:
         raise ValidationFailed({"name": ["Team names are 2 to 60 characters."]})
@@ -181,6 +183,8 @@ def join_team(session: Session, *, actor: User, code: str) -> Team:
         raise UnknownJoinCode(code)
     if is_member(session, user_id=actor.id, team_id=team.id):
         raise AlreadyInTeam(team.id)
+    if actor.is_child and session.scalar(select(User.role).where(User.id == team.captain_id)) not in ORGANISER_ROLES:
+        raise ChildRefused("join a team that is not run by a teacher")
     session.add(TeamMembership(team_id=team.id, user_id=actor.id))
     session.flush()
     return team
@@ -215,6 +219,7 @@ def _digest(token: str) -> str:
 
 def issue_token(session: Session, *, user: User, name: str = "api") -> str:
     """Create a bearer token; the plain token is returned once and only its digest kept."""
+    refuse_public(user, "get an API token")
     token = "fq_" + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, name=name[:80], token_hash=_digest(token)))
     session.flush()

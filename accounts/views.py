@@ -9,6 +9,7 @@ from sqlalchemy.orm import selectinload
 from accounts import rules, services
 from accounts.forms import CaptainForm, EmptyForm, JoinTeamForm, LoginForm, RegisterForm, RoleForm, TeamForm
 from accounts.models import Team, TeamMembership, User
+from childsafe.policy import ChildRefused, refuse_public, visible_members
 from errors import DomainError
 from extensions import db
 from web import add_rule_errors, apply_errors, is_safe_next
@@ -86,6 +87,7 @@ def teams():
 @bp.route("/teams/new", methods=["GET", "POST"])
 @login_required
 def new_team():
+    refuse_public(current_user, "start a team")
     form = TeamForm()
     if form.validate_on_submit():
         try:
@@ -111,8 +113,10 @@ def team(team_id: int):
     captain_form = CaptainForm()
     captain_form.new_captain_id.choices = [(m.user_id, m.user.display_name) for m in team.memberships
                                            if m.user_id != team.captain_id]
+    members, private_members = visible_members(current_user, team)
     return render_template("accounts/team.html", team=team, standing=standing, is_member=is_member,
-                           action_form=EmptyForm(), captain_form=captain_form)
+                           action_form=EmptyForm(), captain_form=captain_form, members=members,
+                           private_members=private_members)
 
 
 @bp.route("/teams/join", methods=["GET", "POST"])
@@ -122,6 +126,9 @@ def join_team():
     if form.validate_on_submit():
         try:
             team = services.join_team(db.session, actor=current_user, code=form.code.data)
+        except ChildRefused:
+            db.session.rollback()
+            raise  # a 403 page that says why
         except DomainError as error:
             db.session.rollback()
             apply_errors(form, error)

@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from accounts.services import is_member, team_ids_of
 from challenges import geo, rules
+from childsafe.policy import refuse_public
+from childsafe.services import hold_evidence, is_child_claim, may_view_child_claim
 from accounts.models import SYSTEM_ROLE, TeamMembership
 from challenges.models import (LIVE_CLAIM_STATES, Claim, ClaimMember, ClaimStatus, Delivery, Problem, ProblemStatus,
                                ProblemUpdate, Quest, QuestMode, QuestStatus, Subscription, SubscriptionKind)
@@ -80,6 +82,7 @@ class WrongQuestMode(DomainError):
 def report_problem(session: Session, *, actor: User, title: str, description: str,
                    category: str, lat: float, lon: float, address: str | None,
                    categories: Sequence[str], now: datetime | None = None) -> Problem:
+    refuse_public(actor, "report a public problem")
     fields = rules.problem_problems(title=title, description=description, category=category,
                                     lat=lat, lon=lon, address=address, categories=categories)
     if fields:
@@ -176,6 +179,7 @@ def create_quest(session: Session, *, actor: User, title: str, brief: str, point
                  propose_level: int = 5, now: datetime | None = None) -> Quest:
     """Organisers publish quests; participants who reached `propose_level` may propose
     them, for an organiser to publish."""
+    refuse_public(actor, "propose a public quest")
     if not may_propose_quests(session, actor, propose_level):
         raise Forbidden("create quests", f"organisers make quests, and players may propose them from level "
                                          f"{propose_level}.")
@@ -299,6 +303,8 @@ def can_act_for_claim(session: Session, user: User, claim: Claim) -> bool:
 
 
 def can_view_claim(session: Session, user: User, claim: Claim) -> bool:
+    if is_child_claim(session, claim):  # private to the class until a teacher releases it
+        return may_view_child_claim(session, user, claim)
     return user.is_organiser or can_act_for_claim(session, user, claim)
 
 
@@ -343,6 +349,7 @@ def submit_evidence(session: Session, *, actor: User, claim: Claim, evidence: st
         _record_members(session, claim, actor, members)
     _transition(session, claim, wanted=ClaimStatus.taken, to=ClaimStatus.submitted,
                 evidence=evidence, submitted_at=now)
+    hold_evidence(session, actor=actor, claim=claim, now=now)  # a child's evidence waits for a teacher
     return claim
 
 

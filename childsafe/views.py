@@ -1,0 +1,59 @@
+"""The teacher's moderation queue: their pupils' evidence waiting to leave the class."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask_login import current_user, login_required
+
+import aftercommit
+from accounts.forms import EmptyForm
+from childsafe import quiet, services
+from childsafe.models import ModerationHold
+from config import ConfigError
+from errors import Forbidden
+from extensions import db
+
+bp = Blueprint("childsafe", __name__)
+
+
+@bp.record_once
+def _setup(state) -> None:
+    try:
+        quiet.from_config(state.app.config)
+    except quiet.BadQuietHours as error:
+        raise ConfigError(str(error)) from None
+
+    storage = state.app.extensions["fixquest.storage"]
+
+    def delete_files(keys: list[str]) -> None:
+        from media.services import _delete, thumb_key
+
+        _delete(storage, [name for key in keys for name in (key, thumb_key(key))])
+
+    aftercommit.on_commit(services.DELETED_PHOTOS_KEY, delete_files)
+
+    @state.app.template_global()
+    def moderation_of(claim) -> ModerationHold | None:
+        """The hold on a claim's evidence, for the claim page's note (None: not a child's)."""
+        return services.hold_of(db.session, claim.id)
+
+
+@bp.get("/moderation")
+@login_required
+def queue():
+    if not current_user.is_organiser:
+        raise Forbidden("see pupils' work", "only teachers check their pupils' evidence.")
+    return render_template("childsafe/queue.html", waiting=services.waiting_for(db.session, current_user),
+                           action_form=EmptyForm())
+
+
+@bp.post("/moderation/<int:hold_id>/<any(approve, reject):decision>")
+@login_required
+def decide(hold_id: int, decision: str):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    hold = services.get_hold(db.session, hold_id)
+    services.decide(db.session, actor=current_user, hold=hold, decision=decision)
+    db.session.commit()
+    flash("Released: reviewers can see this evidence now." if decision == "approve"
+          else "Sent back: the evidence and its photos were removed, and the pupil can submit again.", "success")
+    return redirect(url_for("childsafe.queue"))
