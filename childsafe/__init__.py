@@ -9,6 +9,7 @@ child's teams. Everything else in the app asks this package:
 - models.py    ModerationHold: a child's submitted evidence (text and photos) waits for a
                teacher before anyone outside the class sees it
 - services.py  holding, approving and rejecting evidence; who may see a child's claim
-- quiet.py     quiet hours: no notification reaches a child outside school hours
+- quiet.py     quiet hours (pure): CHILD_QUIET_HOURS and CHILD_QUIET_DAYS in the site's zone
+- notify.py    no email to children; in-app notifications held over quiet hours
 - views.py     the teacher's moderation queue (/moderation)
 """

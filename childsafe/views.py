@@ -1,7 +1,7 @@
 """The teacher's moderation queue: their pupils' evidence waiting to leave the class."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 import aftercommit

@@ -23,7 +23,7 @@ from extensions import db
 from notifications.tokens import make_token
 from open311.services import create_key
 from scoring import badges
-from tests.childsafe.helpers import make_child, upload
+from tests.childsafe.helpers import upload
 from tests.factories import approve, make_organiser, make_problem, make_quest, make_team, make_user
 from tests.media.samples import photo_with_gps
 from tests.notifications.helpers import drain
