@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from sqlalchemy import func, select
 
+from accounts.services import join_team
 from challenges import reviews
 from challenges.models import Claim, Photo
 from childsafe.models import ModerationHold
 from extensions import db
-from tests.childsafe.helpers import make_class, upload
+from tests.childsafe.helpers import make_child, make_class, upload
 from tests.factories import make_organiser, make_quest, make_user
 from tests.media.samples import SECRET_MAKE, photo_with_gps, read
+from tests.querycount import counting
 
 CHILD = "Perpetua Nightingale-Vossberg"
 EVIDENCE = "I picked up the crisp packets by the swings behind Elmgrove school"
@@ -142,3 +144,47 @@ def test_an_adults_evidence_is_not_held(client, login):
     assert db.session.scalar(select(func.count()).select_from(ModerationHold)) == 0
     login(make_organiser())
     assert client.get(f"/claims/{claim.id}").status_code == 200
+
+
+def test_the_teacher_finds_held_work_in_the_review_queue_and_others_only_released_work(client, login):
+    teacher, child, claim, photo = submitted_by_child(client, login)
+    login(teacher)
+    assert f"/claims/{claim.id}" in client.get("/review").get_data(as_text=True)
+    other = make_organiser()
+    login(other)
+    assert f"/claims/{claim.id}" not in client.get("/review").get_data(as_text=True)
+    login(teacher)
+    client.post(f"/moderation/{db.session.scalar(select(ModerationHold.id))}/approve", data={})
+    login(other)
+    assert f"/claims/{claim.id}" in client.get("/review").get_data(as_text=True)
+
+
+def test_the_moderation_queue_reads_the_same_few_queries_however_much_waits(client, login):
+    teacher, team, (first,) = make_class(None, "Ada Pemberton-Lux")
+    organiser = make_organiser()
+
+    def submit(child):
+        quest = make_quest(organiser)
+        login(child)
+        client.post(f"/quests/{quest.id}/claim", data={})
+        claim = db.session.scalar(select(Claim).where(Claim.quest_id == quest.id))
+        client.post(f"/claims/{claim.id}/submit", data={"evidence": "Tidied", "photos": [upload(photo_with_gps())]},
+                    content_type="multipart/form-data")
+
+    def statements():
+        login(teacher)
+        with counting(db.engine) as sent:
+            assert client.get("/moderation").status_code == 200
+        return len(sent)
+
+    submit(first)
+    one = statements()
+    for n in range(4):
+        child = make_child(f"Pupil {n}")
+        join_team(db.session, actor=child, code=team.join_code)
+        db.session.commit()
+        submit(child)
+    login(teacher)
+    page = client.get("/moderation").get_data(as_text=True)
+    assert page.count("Release<span") == 5
+    assert statements() == one
