@@ -123,9 +123,12 @@ def set_role(session: Session, *, actor: User | None, user: User, role: Role | s
     if actor is not None and not actor.is_admin:
         raise Forbidden("change roles", "only admins change roles.")
     try:
-        user.role = Role(role).value
+        role = Role(role).value
     except ValueError:
         raise ValidationFailed({"role": [f"Choose one of: {', '.join(r.value for r in Role)}."]})
+    if user.is_child and role != Role.participant.value:
+        raise ValidationFailed({"role": ["A child's account stays a participant: organisers act in public."]})
+    user.role = role
     session.flush()
     return user
 
@@ -206,6 +209,8 @@ def hand_over_captaincy(session: Session, *, actor: User, team: Team, new_captai
         raise Forbidden("hand over the captaincy", "only the captain can.")
     if not is_member(session, user_id=new_captain_id, team_id=team.id):
         raise ValidationFailed({"new_captain_id": ["The new captain must be a member of the team."]})
+    if session.scalar(select(User.is_child).where(User.id == new_captain_id)):
+        raise ValidationFailed({"new_captain_id": ["A child cannot captain a team: a class stays with its teacher."]})
     team.captain_id = new_captain_id
     session.flush()
     return team

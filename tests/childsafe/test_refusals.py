@@ -143,3 +143,17 @@ def test_children_win_no_streak_badges_unless_their_teacher_turns_streaks_on(ctx
     assert [a.code for a in evaluate(db.session, user_id=pupil.id, now=now)] == []
     monkeypatch.setattr(policy, "child_settings", lambda session, user_id: policy.ChildSettings(streaks=True))
     assert [a.code for a in evaluate(db.session, user_id=pupil.id, now=now)] == ["streak-4"]
+
+
+def test_a_child_is_never_made_an_organiser_or_a_captain(client, login, child):
+    teacher = db.session.get(Team, db.session.scalar(select(TeamMembership.team_id).where(
+        TeamMembership.user_id == child.id))).captain
+    admin = make_user(role="admin")
+    login(admin)
+    client.post(f"/admin/users/{child.id}/role", data={f"u{child.id}-role": "organiser"})
+    login(teacher)
+    team_id = db.session.scalar(select(TeamMembership.team_id).where(TeamMembership.user_id == child.id))
+    client.post(f"/teams/{team_id}/captain", data={"new_captain_id": str(child.id)})
+    db.session.expire_all()
+    assert child.role == "participant"
+    assert db.session.get(Team, team_id).captain_id == teacher.id
