@@ -117,3 +117,15 @@ def visible_members(viewer, team: Team) -> tuple[list[TeamMembership], int]:
         return list(team.memberships), 0
     shown = [m for m in team.memberships if not m.user.is_child]
     return shown, len(team.memberships) - len(shown)
+
+
+def children_known_to(session: Session, viewer) -> set[int]:
+    """Every child the viewer may see, in one query: children in the teams the viewer is a
+    member or the captain of (the viewer themselves, if a child, included)."""
+    if not getattr(viewer, "is_authenticated", False):
+        return set()
+    teams = select(TeamMembership.team_id).where(TeamMembership.user_id == viewer.id).union(
+        select(Team.id).where(Team.captain_id == viewer.id))
+    found = set(session.scalars(select(TeamMembership.user_id).join(User, User.id == TeamMembership.user_id)
+                                .where(TeamMembership.team_id.in_(teams), User.is_child.is_(True))))
+    return found | ({viewer.id} if viewer.is_child else set())

@@ -1,18 +1,21 @@
 """The teacher's moderation queue: their pupils' evidence waiting to leave the class."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from flask import Blueprint, abort, flash, g, redirect, render_template, url_for
 from flask_login import current_user, login_required
 
 import aftercommit
 from accounts.forms import EmptyForm
 from childsafe import quiet, services
 from childsafe.models import ModerationHold
+from childsafe.policy import children_known_to
 from config import ConfigError
 from errors import Forbidden
 from extensions import db
 
 bp = Blueprint("childsafe", __name__)
+
+CHILD_STAND_IN = "a pupil"
 
 
 @bp.record_once
@@ -30,6 +33,16 @@ def _setup(state) -> None:
         _delete(storage, [name for key in keys for name in (key, thumb_key(key))])
 
     aftercommit.on_commit(services.DELETED_PHOTOS_KEY, delete_files)
+
+    @state.app.template_global()
+    def person_name(person) -> str:
+        """A display name, or "a pupil" for a child the viewer is not in the class of
+        (organisers reviewing released work need the work, not the child's name)."""
+        if not person.is_child:
+            return person.display_name
+        if "childsafe_known" not in g:  # one query per request, however many names a page shows
+            g.childsafe_known = children_known_to(db.session, current_user)
+        return person.display_name if person.id in g.childsafe_known else CHILD_STAND_IN
 
     @state.app.template_global()
     def moderation_of(claim) -> ModerationHold | None:

@@ -188,3 +188,15 @@ def test_the_moderation_queue_reads_the_same_few_queries_however_much_waits(clie
     page = client.get("/moderation").get_data(as_text=True)
     assert page.count("Release<span") == 5
     assert statements() == one
+
+
+def test_organisers_reviewing_released_work_see_the_work_but_not_the_childs_name(client, login):
+    teacher, child, claim, photo = submitted_by_child(client, login)
+    login(teacher)
+    client.post(f"/moderation/{db.session.scalar(select(ModerationHold.id))}/approve", data={})
+    assert CHILD in client.get(f"/claims/{claim.id}").get_data(as_text=True)
+    login(make_organiser())
+    for url in (f"/claims/{claim.id}", "/review"):
+        page = client.get(url).get_data(as_text=True)
+        assert CHILD not in page and "a pupil" in page
+    assert EVIDENCE in client.get(f"/claims/{claim.id}").get_data(as_text=True)

@@ -100,3 +100,14 @@ def test_a_childs_profile_shows_streaks_only_when_the_teacher_turned_them_on(cli
     assert ("Streaks are switched off." in page) is not enabled
     login(make_user())
     assert "Streaks are switched off." not in client.get(f"/people/{make_user().id}").get_data(as_text=True)
+
+
+def test_children_known_to_a_viewer_are_those_of_their_teams(ctx):
+    from childsafe.policy import children_known_to
+
+    teacher, team, (child, classmate) = make_class(None, CHILD, "Ottoline Brambleworth")
+    other_teacher, _, (stranger,) = make_class(make_organiser(), "Someone Else")
+    assert children_known_to(db.session, teacher) == {child.id, classmate.id}
+    assert children_known_to(db.session, child) == {child.id, classmate.id}
+    assert children_known_to(db.session, make_organiser()) == set()
+    assert children_known_to(db.session, other_teacher) == {stranger.id}
