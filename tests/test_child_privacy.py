@@ -1,7 +1,8 @@
 """The crawl: a town where a class of children has done everything, then every public GET
-route in the app, as an anonymous visitor and as an unrelated participant, must not show
+route in the app, as an anonymous visitor and as unrelated participants, must not show
 a child's display name, login name or evidence text anywhere (pages, JSON API, Atom,
-GeoJSON, Open311 XML and JSON, badge files).
+GeoJSON, Open311 XML and JSON, badge files). An unrelated organiser sees the work a
+teacher released (to review it) but still no child's name, and nothing held.
 
 Every GET rule in app.url_map is visited: a new route whose URL has an argument this test
 does not know fails it (add real values to VALUES), and a route may be skipped only if it
@@ -220,6 +221,14 @@ def test_no_child_appears_in_any_public_route(app, client, login, town):
     for viewer in (None, town.adult, make_user(name="Ursula Unrelated")):
         _as(client, login, viewer)
         assert _crawl(client, urls, town.needles) == {}, f"children visible to {viewer}"
+
+
+def test_an_unrelated_organiser_sees_released_work_but_no_child_and_nothing_held(app, client, login, town):
+    urls, _ = _urls(app, town)
+    login(make_organiser(name="Otto Other-Organiser"))
+    names = [n for n in town.needles if n not in EVIDENCE.values()]
+    assert _crawl(client, urls, names + [EVIDENCE["held"], EVIDENCE["sent back"]]) == {}
+    assert _crawl(client, urls, [EVIDENCE["released"]]) != {}  # released work reaches reviewers
 
 
 def test_the_crawl_sees_real_content_so_its_silence_means_something(app, client, login, town):
