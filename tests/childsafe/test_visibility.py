@@ -34,6 +34,9 @@ def test_a_childs_profile_is_a_404_outside_the_class(client, login):
         login(viewer)
         response = client.get(f"/people/{child.id}")
         assert response.status_code == 200 and CHILD in response.get_data(as_text=True)
+    login(child)
+    assert "Only you, your class and your teachers see this page." in client.get(f"/people/{child.id}").get_data(
+        as_text=True)
 
 
 def test_a_childs_badge_file_is_a_404_outside_the_class(client, login):
