@@ -169,6 +169,9 @@ def from_environment(instance_path: str) -> dict:
         "TRUSTED_PROXIES": _int_from_env("FIXQUEST_TRUSTED_PROXIES", 0, 0, 10),
         # Teams (see README "Teams"): the most members a team may have; a team may set a lower limit.
         "TEAM_MAX_SIZE": _int_from_env("FIXQUEST_TEAM_MAX_SIZE", 12, 2, 10_000),
+        # Children's privacy (see childsafe/ and README "Children's privacy"); checked in childsafe.views.
+        "CHILD_QUIET_HOURS": os.environ.get("FIXQUEST_CHILD_QUIET_HOURS", "18:00-08:00"),
+        "CHILD_QUIET_DAYS": os.environ.get("FIXQUEST_CHILD_QUIET_DAYS", "sat,sun"),
     }
 
 

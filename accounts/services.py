@@ -16,6 +16,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from accounts import rules
 from accounts.models import (ApiToken, JoinRequestStatus, Role, Team, TeamInvite, TeamJoinRequest, TeamMembership,
                              User)
+from childsafe.policy import ORGANISER_ROLES, ChildRefused, refuse_public
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from timeutil import utcnow
 
@@ -298,9 +299,12 @@ def set_role(session: Session, *, actor: User | None, user: User, role: Role | s
     if actor is not None and not actor.is_admin:
         raise Forbidden("change roles", "only admins change roles.")
     try:
-        user.role = Role(role).value
+        role = Role(role).value
     except ValueError:
         raise ValidationFailed({"role": [f"Choose one of: {', '.join(r.value for r in Role)}."]})
+    if user.is_child and role != Role.participant.value:
+        raise ValidationFailed({"role": ["A child's account stays a participant: organisers act in public."]})
+    user.role = role
     session.flush()
     return user
 
@@ -319,6 +323,7 @@ def _new_join_code(session: Session) -> str:
 
 
 def create_team(session: Session, *, actor: User, name: str) -> Team:
+    refuse_public(actor, "start a team")
     name = name.strip()
     if not 2 <= len(name) <= 60:
         raise ValidationFailed({"name": ["Team names are 2 to 60 characters."]})
@@ -404,6 +409,8 @@ def _add_member(session: Session, team: Team, user: User, *, limit: int | None =
         raise TeamClosed(team.id)
     if is_member(session, user_id=user.id, team_id=team.id):
         raise AlreadyInTeam(team.id)
+    if user.is_child and session.scalar(select(User.role).where(User.id == team.captain_id)) not in ORGANISER_ROLES:
+        raise ChildRefused("join a team that is not run by a teacher")
     check_room(session, team, limit=limit)
     session.add(TeamMembership(team_id=team.id, user_id=user.id, joined_at=now or utcnow()))
     # A request this person left pending is settled by their joining.
@@ -496,6 +503,8 @@ def hand_over_captaincy(session: Session, *, actor: User, team: Team, new_captai
     _require_captain(team, actor, "hand over the captaincy")
     if new_captain_id == actor.id or not is_member(session, user_id=new_captain_id, team_id=team.id):
         raise ValidationFailed({"new_captain_id": ["The new captain must be another member of the team."]})
+    if session.scalar(select(User.is_child).where(User.id == new_captain_id)):
+        raise ValidationFailed({"new_captain_id": ["A child cannot captain a team: a class stays with its teacher."]})
     team.captain_id = new_captain_id
     session.flush()
     return team
@@ -615,6 +624,7 @@ def _digest(token: str) -> str:
 
 def issue_token(session: Session, *, user: User, name: str = "api") -> str:
     """Create a bearer token; the plain token is returned once and only its digest kept."""
+    refuse_public(user, "get an API token")
     token = "fq_" + secrets.token_urlsafe(32)
     session.add(ApiToken(user_id=user.id, name=name[:80], token_hash=_digest(token)))
     session.flush()

@@ -15,6 +15,7 @@ from accounts.forms import (CaptainForm, EmptyForm, ForgotPasswordForm, InviteFo
 from accounts.jobs import send_password_reset_job, send_verification_job
 from accounts.models import JoinRequestStatus, Team, TeamInvite, TeamJoinRequest, User
 from accounts.teampage import load_team_page
+from childsafe.policy import ChildRefused, refuse_public
 from errors import DomainError, ValidationFailed
 from extensions import db
 from timeutil import utcnow
@@ -203,6 +204,7 @@ def teams():
 @bp.route("/teams/new", methods=["GET", "POST"])
 @login_required
 def new_team():
+    refuse_public(current_user, "start a team")
     form = TeamForm()
     if form.validate_on_submit():
         try:
@@ -254,6 +256,9 @@ def join_team():
     if form.validate_on_submit():
         try:
             team = services.join_team(db.session, actor=current_user, code=form.code.data)
+        except ChildRefused:
+            db.session.rollback()
+            raise  # a 403 page that says why
         except DomainError as error:  # unknown or expired code, full or closed team, already in it
             db.session.rollback()
             apply_errors(form, error)

@@ -27,6 +27,8 @@ from challenges import rules as challenge_rules
 from challenges.models import Claim, ClaimMember, ClaimStatus, Quest, Review, ReviewMode
 from challenges import services
 from challenges.services import ClaimNotInState, can_act_for_claim, level_of
+from childsafe.services import check_reviewer as check_child_reviewer
+from childsafe.services import may_review_child_claim, review_queue_condition
 from errors import Conflict, Forbidden, ValidationFailed
 from scoring import badges, ledger
 from scoring.models import LedgerEntry
@@ -56,7 +58,7 @@ def _peer_review_refusal(session: Session, reviewer: User, claim: Claim, setting
 
 def may_review(session: Session, reviewer: User, claim: Claim,
                settings: ScoringSettings = DEFAULT_SETTINGS) -> bool:
-    if can_act_for_claim(session, reviewer, claim):
+    if can_act_for_claim(session, reviewer, claim) or not may_review_child_claim(session, reviewer, claim):
         return False
     if reviewer.is_organiser:
         return True
@@ -74,6 +76,7 @@ def can_view_claim(session: Session, user: User, claim: Claim,
 
 
 def _check_reviewer(session: Session, actor: User, claim: Claim, settings: ScoringSettings) -> None:
+    check_child_reviewer(session, actor, claim)
     if can_act_for_claim(session, actor, claim):
         raise Forbidden("review this claim", "nobody reviews their own or their team's work.")
     if not actor.is_organiser:
@@ -261,6 +264,9 @@ def review_queue(session: Session, reviewer: User, settings: ScoringSettings = D
     stmt = (select(Claim).join(Quest).where(Claim.status == ClaimStatus.submitted.value, Claim.user_id != reviewer.id)
             .options(joinedload(Claim.quest), joinedload(Claim.user), joinedload(Claim.team))
             .order_by(Claim.submitted_at, Claim.id))
+    if reviewer.is_child:
+        return []
+    stmt = stmt.where(review_queue_condition(reviewer))
     if team_ids:
         stmt = stmt.where((Claim.team_id.is_(None)) | (Claim.team_id.not_in(team_ids)))
     if not reviewer.is_organiser:

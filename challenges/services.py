@@ -15,6 +15,8 @@ from sqlalchemy.orm import Session, joinedload
 from accounts.models import User
 from accounts.services import EmailNotVerified, is_member, needs_verification, team_ids_of
 from challenges import geo, rules
+from childsafe.policy import refuse_public
+from childsafe.services import hold_evidence, is_child_claim, may_view_child_claim
 from accounts.models import SYSTEM_ROLE, TeamMembership
 from challenges.models import (LIVE_CLAIM_STATES, Claim, ClaimMember, ClaimStatus, Delivery, Problem, ProblemStatus,
                                ProblemUpdate, Quest, QuestMode, QuestStatus, Subscription, SubscriptionKind)
@@ -94,6 +96,7 @@ def report_problem(session: Session, *, actor: User, title: str, description: st
                    unverified_limit: int = 0) -> Problem:
     """A new public problem. `unverified_limit` (0: none) caps how many a participant whose
     email is not yet confirmed may report (EmailNotVerified past it)."""
+    refuse_public(actor, "report a public problem")
     if reports_left_unverified(session, actor, unverified_limit) == 0:
         raise EmailNotVerified(unverified_limit)
     fields = rules.problem_problems(title=title, description=description, category=category,
@@ -197,6 +200,7 @@ def create_quest(session: Session, *, actor: User, title: str, brief: str, point
                  propose_level: int = 5, now: datetime | None = None) -> Quest:
     """Organisers publish quests; participants who reached `propose_level` may propose
     them, for an organiser to publish."""
+    refuse_public(actor, "propose a public quest")
     if not may_propose_quests(session, actor, propose_level):
         raise Forbidden("create quests", f"organisers make quests, and players may propose them from level "
                                          f"{propose_level}.")
@@ -320,6 +324,8 @@ def can_act_for_claim(session: Session, user: User, claim: Claim) -> bool:
 
 
 def can_view_claim(session: Session, user: User, claim: Claim) -> bool:
+    if is_child_claim(session, claim):  # private to the class until a teacher releases it
+        return may_view_child_claim(session, user, claim)
     return user.is_organiser or can_act_for_claim(session, user, claim)
 
 
@@ -364,6 +370,7 @@ def submit_evidence(session: Session, *, actor: User, claim: Claim, evidence: st
         _record_members(session, claim, actor, members)
     _transition(session, claim, wanted=ClaimStatus.taken, to=ClaimStatus.submitted,
                 evidence=evidence, submitted_at=now)
+    hold_evidence(session, actor=actor, claim=claim, now=now)  # a child's evidence waits for a teacher
     return claim
 
 

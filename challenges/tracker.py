@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from accounts.models import User
 from challenges import geo, rules
+from childsafe.policy import refuse_public
 from challenges.models import (Confirmation, Delivery, Photo, Problem, ProblemStatus, ProblemUpdate, Quest,
                                Subscription, SubscriptionKind)
 from errors import Conflict, Forbidden, ValidationFailed
@@ -119,6 +120,7 @@ def subscribe_area(session: Session, *, actor: User, lat=None, lon=None, radius_
                    delivery: str = Delivery.immediate.value) -> Subscription:
     """Hear about new problems in a circle (lat, lon, radius_m) or a box
     (min_lon, min_lat, max_lon, max_lat), e.g. a ward."""
+    refuse_public(actor, "follow an area")
     _check_delivery(delivery)
     if bbox is not None:
         min_lon, min_lat, max_lon, max_lat = bbox
@@ -143,6 +145,7 @@ def subscribe_area(session: Session, *, actor: User, lat=None, lon=None, radius_
 
 def subscribe_category(session: Session, *, actor: User, category: str, categories,
                        delivery: str = Delivery.immediate.value) -> Subscription:
+    refuse_public(actor, "follow a category")
     _check_delivery(delivery)
     if category not in categories:
         raise ValidationFailed({"category": [f"Choose one of: {', '.join(categories)}."]})
@@ -189,6 +192,7 @@ def confirm(session: Session, *, actor: User, problem: Problem, now: datetime | 
 def comment(session: Session, *, actor: User, problem: Problem, body: str,
             now: datetime | None = None) -> ProblemUpdate:
     """An organiser's dated public note on a problem, delivered to its subscribers."""
+    refuse_public(actor, "post a public update")
     if not actor.is_organiser:
         raise Forbidden("comment on problems", "only organisers post updates for now.")
     body = (body or "").strip()

@@ -12,6 +12,7 @@ from challenges import reviews, rules, services, tracker
 from challenges.forms import (AreaForm, CategoryFollowForm, ClaimForm, CommentForm, EvidenceForm, MergeForm,
                               ProblemForm, QuestForm, ReverseForm, ReviewForm, StatusForm, WardForm)
 from challenges.nearby import find_nearby
+from childsafe.policy import refuse_public
 from media.images import PhotoRejected
 from scoring.rules import ScoringSettings
 from media.services import photos_for, read_uploads, save_photos
@@ -65,6 +66,7 @@ def problems():
 @bp.route("/problems/new", methods=["GET", "POST"])
 @login_required
 def new_problem():
+    refuse_public(current_user, "report a public problem")
     form = ProblemForm()
     form.category.choices = [(c, c.capitalize()) for c in _categories()]
     limit = current_app.config["UNVERIFIED_REPORT_LIMIT"]
@@ -205,6 +207,7 @@ def merge(problem_id: int):
 @login_required
 def follow():
     """Follow an area (new problems within a radius) or a category."""
+    refuse_public(current_user, "follow areas or categories")
     forms = {"area": AreaForm(prefix="area"), "ward": WardForm(prefix="ward"),
              "cat": CategoryFollowForm(prefix="cat")}
     forms["cat"].category.choices = [(c, c.capitalize()) for c in _categories()]
@@ -249,6 +252,7 @@ def quests():
 @bp.route("/quests/new", methods=["GET", "POST"])
 @login_required
 def new_quest():
+    refuse_public(current_user, "propose a public quest")
     settings = _settings()
     if not services.may_propose_quests(db.session, current_user, settings.propose_quest_level):
         raise Forbidden("create quests", f"organisers make quests, and players may propose them from level "

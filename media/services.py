@@ -21,6 +21,7 @@ from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
+from childsafe.policy import refuse_public
 from challenges.models import Claim, Photo, ProblemUpdate
 from errors import Forbidden, NotFound
 from media.images import PhotoRejected, clean_image
@@ -106,6 +107,8 @@ def _check_owner(session: Session, *, actor: User, problem_id: int | None, updat
     owners = [value for value in (problem_id, update_id, claim_id) if value is not None]
     if len(owners) != 1:
         raise ValueError("a photo belongs to exactly one of problem_id, update_id, claim_id")
+    if claim_id is None:
+        refuse_public(actor, "add a public photo")  # a child's photos are only ever evidence, held for review
     if update_id is not None:
         update = session.get(ProblemUpdate, update_id)
         if update is None:

@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
+from childsafe.notify import release_due
 from extensions import db
 from notifications.delivery import DeliveryReport, deliver_due, digest_cutoff, send_digests
 from notifications.jobs import RqJobQueue, job_context
@@ -29,6 +30,8 @@ def deliver_everything_due() -> tuple[int, DeliveryReport]:
         for update_id in unfanned_update_ids(db.session, limit=10_000):
             fanned += fan_out(db.session, update_id=update_id).claimed
             db.session.commit()
+        release_due(db.session)  # children's in-app notifications held over quiet hours
+        db.session.commit()
         report = deliver_due(db.session, sender=app.extensions["fixquest.mail"], max_attempts=_max_attempts(app))
         return fanned, report
 

@@ -146,7 +146,7 @@ class _Outgoing:
 
 def _prepare(row: Notification, lines: dict[int, str]) -> _Outgoing:
     outgoing = _Outgoing(row.id, row.attempts)
-    if not row.user.email:
+    if not row.user.email or row.user.is_child:  # children are never emailed
         outgoing.error = "no email address"
         return outgoing
     try:

@@ -26,6 +26,7 @@ class NotificationState(str, enum.Enum):
     digesting = "digesting"  # claimed by a digest run; next_attempt_at is when the claim lapses
     failed = "failed"        # gave up after the last retry
     cancelled = "cancelled"  # the subscriber unsubscribed before it went out
+    held = "held"            # in-app, to a child in quiet hours: shown from next_attempt_at (childsafe.notify)
 
 
 class Notification(db.Model):

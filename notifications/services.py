@@ -23,6 +23,7 @@ from accounts.models import User
 from challenges.geo import EARTH_RADIUS_M, haversine_m
 from challenges.models import Delivery, Problem, ProblemUpdate, Subscription, SubscriptionKind
 from errors import NotFound, ValidationFailed
+from childsafe.notify import delivered_in_app, email_recipient_condition, hold_quiet_in_app
 from notifications.models import Channel, Notification, NotificationFanout, NotificationState
 from timeutil import UTCDateTime, utcnow
 
@@ -166,11 +167,12 @@ def fan_out(session: Session, *, update_id: int, now: datetime | None = None) ->
         literal(update_id), chosen.c.user_id, chosen.c.subscription_id, literal(Channel.email.value),
         case((chosen.c.rank == 0, NotificationState.pending.value), else_=NotificationState.digest.value),
         literal(0), stamp, null(),
-    ).where(chosen.c.rank < 2)
+    ).where(chosen.c.rank < 2, email_recipient_condition(chosen.c.user_id))  # never email a child
     columns = ["update_id", "user_id", "subscription_id", "channel", "state", "attempts", "created_at", "sent_at"]
     stmt = _insert(session, Notification).from_select(columns, union_all(in_app, email))
     created = session.execute(stmt.on_conflict_do_nothing(index_elements=["update_id", "user_id", "channel"])
                               .execution_options(preserve_rowcount=True)).rowcount
+    hold_quiet_in_app(session, update_id=update_id, now=now)  # children: nothing outside school hours
     session.flush()
     emails = session.scalar(select(func.count()).select_from(Notification).where(
         Notification.update_id == update_id, Notification.channel == Channel.email.value,
@@ -190,7 +192,8 @@ def inbox_select(user_id: int) -> Select:
     """A person's in-app notifications, newest first, with their update, problem and
     author loaded in the same query (for db.paginate)."""
     return (select(Notification)
-            .where(Notification.user_id == user_id, Notification.channel == Channel.in_app.value)
+            .where(Notification.user_id == user_id, Notification.channel == Channel.in_app.value,
+                   delivered_in_app())
             .options(joinedload(Notification.update).joinedload(ProblemUpdate.problem),
                      joinedload(Notification.update).joinedload(ProblemUpdate.author))
             .order_by(Notification.id.desc()))
@@ -199,7 +202,7 @@ def inbox_select(user_id: int) -> Select:
 def unread_count(session: Session, user_id: int) -> int:
     return session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == user_id, Notification.channel == Channel.in_app.value,
-        Notification.read_at.is_(None))) or 0
+        Notification.read_at.is_(None), delivered_in_app())) or 0
 
 
 def mark_read(session: Session, *, actor: User, notification_id: int, now: datetime | None = None) -> None:

@@ -262,18 +262,26 @@ def held_codes(session: Session, user_id: int) -> set[str]:
 
 
 def evaluate(session: Session, *, user_id: int, now: datetime | None = None,
-             settings: BadgeSettings | None = None, streaks: bool = True) -> list[BadgeAward]:
+             settings: BadgeSettings | None = None, streaks: bool | None = None) -> list[BadgeAward]:
     """Award every rule badge `user_id` has newly earned, each once, and pay its points.
     Returns the awards this call made (an empty list if none, or if a concurrent
     transaction made them). Two queries when nothing is new; then one insert for the
     badges and one ledger insert per new badge (none when BADGE_POINTS is 0: a zero entry
-    would only move the member's tie-break on the boards). Flushes; the caller commits."""
+    would only move the member's tie-break on the boards). Flushes; the caller commits.
+    `streaks` None: on, except for a child whose teacher has not turned them on
+    (childsafe.policy.streaks_enabled, asked only when a streak badge is about to be won)."""
     settings = settings or current_settings()
     now = now or utcnow()
     badges = catalogue(settings.categories)
     record = contributions(session, user_id, timezone=settings.timezone)
-    streak = weekly_streak(record.weeks, today=now.astimezone(ZoneInfo(settings.timezone)).date(), enabled=streaks)
+    today = now.astimezone(ZoneInfo(settings.timezone)).date()
+    streak = weekly_streak(record.weeks, today=today, enabled=streaks is not False)
     new = earned_codes(record, badges.values(), streak=streak) - held_codes(session, user_id)
+    if streaks is None and any(badges[code].metric == STREAK for code in new):
+        from childsafe.policy import streaks_enabled
+
+        if not streaks_enabled(session, user_id):
+            new -= {code for code in new if badges[code].metric == STREAK}
     if not new:
         return []
     rows = [{"user_id": user_id, "code": code, "awarded_at": now} for code in badges if code in new]

@@ -10,8 +10,9 @@ score first, i.e. whose latest ledger entry in the window is older (lower id), r
 A board is "participants" or "teams". A window (scoring.windows) picks the ledger rows by
 time: all-time, this week, this month, a season. A scope narrows a board to some members:
 `Scope("team", 7)` is the participants who are members of team 7, each ranked by their own
-points. Participants with `hidden_from_boards` are left out of public lists (top, around,
-count); `standing_of` still gives them their own rank, counted among the visible members.
+points. Participants with `hidden_from_boards`, and children (`is_child`), are left out of
+public lists (top, around, count); `standing_of` still gives them their own rank, counted
+among the visible members.
 """
 from __future__ import annotations
 
@@ -310,7 +311,8 @@ def totals_select(board: str, window: Window = ALL_TIME, scope: Scope | None = N
 
 
 def _hidden_ids():
-    return select(User.id).where(User.hidden_from_boards.is_(True))
+    # Children (is_child) are never on a public board: hidden like hidden_from_boards.
+    return select(User.id).where(or_(User.hidden_from_boards.is_(True), User.is_child.is_(True)))
 
 
 def _visible(board: str, member_id_column) -> list:
@@ -320,7 +322,7 @@ def _visible(board: str, member_id_column) -> list:
 def _profile(board: str):
     """(model, id column, public name column, hidden column) for a board's members."""
     if board == "participants":
-        return User, User.id, User.display_name, User.hidden_from_boards
+        return User, User.id, User.display_name, or_(User.hidden_from_boards, User.is_child)
     return Team, Team.id, Team.name, false()
 
 

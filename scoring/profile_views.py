@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
+from childsafe.policy import may_see_person, streaks_enabled
 from challenges.models import Claim, ClaimStatus, Quest
 from extensions import db
 from scoring import ledger, openbadges
@@ -33,10 +34,11 @@ RECENT_FIXES = 5
 
 def can_view_profile(viewer, person: User) -> bool:
     """Whether `viewer` (a user or the anonymous user) may see `person`'s profile and badge
-    credentials. Everyone may, today: profiles show only public things (display name,
-    points, badges, fixes), and people hidden from the boards still have one. Children's
-    private profiles (a later issue) are restricted here."""
-    return True
+    credentials. Everyone may see an adult's: profiles show only public things (display
+    name, points, badges, fixes), and people hidden from the boards still have one. A
+    child's profile is private to the child, their teachers and their class
+    (childsafe.policy.may_see_child)."""
+    return may_see_person(db.session, viewer, person)
 
 
 @dataclass(frozen=True)
@@ -72,7 +74,7 @@ def load_profile(session: Session, person: User, *, now: datetime | None = None,
     today = (now or utcnow()).astimezone(ZoneInfo(settings.timezone)).date()
     points = ledger.lifetime_points(session, person.id)
     record = contributions(session, person.id, timezone=settings.timezone)
-    streak = weekly_streak(record.weeks, today=today)
+    streak = weekly_streak(record.weeks, today=today, enabled=streaks_enabled(session, person.id))
     earned = badges_of(session, person.id, settings=settings)
     progress = next_badges(record, catalogue(settings.categories).values(), {e.badge.code for e in earned},
                            streak=streak, reviewer=person.is_organiser or record.reviews > 0)

@@ -25,7 +25,7 @@ from scoring.ledger import PENDING_KEY
 
 log = logging.getLogger(__name__)
 
-VISIBILITY_KEY = "fixquest.leaderboard_visibility"  # user ids whose hidden_from_boards changed
+VISIBILITY_KEY = "fixquest.leaderboard_visibility"  # user ids whose hidden_from_boards or is_child changed
 JOINED_KEY = "fixquest.leaderboard_joined"          # (Scope, user_id) memberships created
 LEFT_KEY = "fixquest.leaderboard_left"              # (Scope, user_id) memberships deleted
 _KEYS = (PENDING_KEY, VISIBILITY_KEY, JOINED_KEY, LEFT_KEY)
@@ -39,7 +39,7 @@ def _after_flush(session, flush_context) -> None:
     """Note what changed in this flush (the collections still hold the flushed objects)."""
     for obj in session.dirty:
         if isinstance(obj, User):
-            if _changed(obj, "hidden_from_boards"):
+            if _changed(obj, "hidden_from_boards") or _changed(obj, "is_child"):
                 session.info.setdefault(VISIBILITY_KEY, set()).add(obj.id)
             elif _changed(obj, "display_name"):
                 session.info.setdefault(PENDING_KEY, set()).add(("participants", obj.id))

@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from accounts.models import Team, TeamMembership
+from childsafe.policy import refuse_public
 from extensions import db
 from scoring import windows
 from scoring.leaderboards import (BOARDS, Around, Leaderboard, NotOnBoard, Scope, Standing, UnknownScope,
@@ -168,6 +169,8 @@ def _detail(window: Window, chosen: dict, common: dict):
 @login_required
 def leaderboard_visibility():
     hidden = request.form.get("hidden") == "1"
+    if not hidden:
+        refuse_public(current_user, "appear on public leaderboards")
     set_hidden_from_boards(db.session, actor=current_user, hidden=hidden)
     db.session.commit()
     flash("You are hidden from public leaderboards; only you see your rank." if hidden

@@ -5,6 +5,7 @@ from sqlalchemy import func, select
 
 from accounts import kudos
 from accounts.models import Kudos
+from childsafe import services as childsafe
 from extensions import db
 from scoring.models import LedgerEntry
 from tests.api import auth, error_of
@@ -21,10 +22,15 @@ def ledger_rows() -> int:
     return db.session.scalar(select(func.count()).select_from(LedgerEntry))
 
 
-def approved_fix(player, *, title="Clear the bus stop litter", team=None):
+def approved_fix(player, *, title="Clear the bus stop litter", team=None, teacher=None):
+    """An approved fix; a child's evidence is first released by their `teacher`."""
     organiser = make_organiser()
     quest = make_quest(organiser, title=title, mode="team" if team else "solo")
-    return approve(organiser, make_claim(player, quest, team=team, submit=True))
+    claim = make_claim(player, quest, team=team, submit=True)
+    if teacher is not None:
+        childsafe.decide(db.session, actor=teacher, hold=childsafe.hold_of(db.session, claim.id), decision="approve")
+        db.session.commit()
+    return approve(organiser, claim)
 
 
 def child(name: str):
@@ -111,10 +117,10 @@ def test_kudos_need_a_login_and_the_csrf_token(client, login):
 
 
 def test_a_childs_fix_is_never_thanked_or_shown_in_public(client, login, ctx):
-    teacher = make_user(name="Ms Teacher")
+    teacher = make_organiser(name="Ms Teacher")
     kid = child("Kid Named Jo")
     team = make_team(teacher, members=(kid,))
-    claim = approved_fix(kid, title="Kid's quest", team=team)
+    claim = approved_fix(kid, title="Kid's quest", team=team, teacher=teacher)
     stranger = make_user()
     login(stranger)
     assert client.post(f"/claims/{claim.id}/kudos", data={}).status_code == 404

@@ -107,4 +107,5 @@ def test_profile_queries_do_not_grow_with_history(client, ctx):
         with counting(db.engine) as statements:
             assert client.get(f"/people/{person_id}").status_code == 200
         counts.append(len(statements))
-    assert counts[0] == counts[1] <= 6, counts
+    # The same however long the history (kudos and the children-privacy check each add one).
+    assert counts[0] == counts[1] <= 7, counts

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from accounts import services as teams
 from accounts.models import JoinRequestStatus, Team, TeamInvite, TeamJoinRequest, TeamMembership
+from childsafe import services as childsafe
 from extensions import db
 from scoring import ledger
 from scoring.leaderboards import Scope
@@ -36,6 +37,13 @@ def child(name: str | None = None):
     user.is_child = True
     db.session.commit()
     return user
+
+
+def released(teacher, claim):
+    """A child's evidence, released by their teacher to the reviewers."""
+    childsafe.decide(db.session, actor=teacher, hold=childsafe.hold_of(db.session, claim.id), decision="approve")
+    db.session.commit()
+    return claim
 
 
 def page_of(client, team) -> str:
@@ -467,7 +475,7 @@ def test_members_joining_by_request_and_removed_move_in_and_out_of_the_team_boar
 # --- the team page -------------------------------------------------------------------------
 
 def test_children_and_hidden_members_are_counted_not_named_in_public(client, login):
-    captain = make_user(name="Ms Teacher", email="teacher@example.org")
+    captain = make_organiser(name="Ms Teacher", email="teacher@example.org")  # children join teachers only
     kid = child(name="Kid Named Alex")
     shy = make_user(name="Shy Person")
     shy.hidden_from_boards = True
@@ -504,15 +512,15 @@ def test_team_page_shows_points_this_week_and_season_and_past_weeks(client, app,
 
 
 def test_recent_activity_shows_fixes_and_badges_without_naming_children(client, ctx):
-    organiser, captain = make_organiser(), make_user(name="Captain Kay")
+    organiser, captain = make_organiser(), make_organiser(name="Captain Kay")
     kid = child(name="Kid Named Sam")
     team = make_team(captain, members=(kid,))
     solo = make_quest(organiser, title="Paint the railings")
     approve(organiser, make_claim(captain, solo, submit=True))
     team_quest = make_quest(organiser, title="Tidy the playground", mode="team")
-    approve(organiser, make_claim(kid, team_quest, team=team, submit=True))
+    approve(organiser, released(captain, make_claim(kid, team_quest, team=team, submit=True)))
     kid_solo = make_quest(organiser, title="Secret kid quest")
-    approve(organiser, make_claim(kid, kid_solo, submit=True))
+    approve(organiser, released(captain, make_claim(kid, kid_solo, submit=True)))
     html = page_of(client, team)
     assert "Captain Kay fixed" in html and "Paint the railings" in html
     assert "A member fixed" in html and "Tidy the playground" in html
@@ -623,7 +631,7 @@ def test_two_people_racing_for_a_single_use_link_one_joins(pg):
 def test_api_team_shows_public_members_and_points(client, ctx):
     from tests.api import auth
 
-    captain = make_user(name="Api Captain")
+    captain = make_organiser(name="Api Captain")
     kid = child(name="Api Kid")
     team = make_team(captain, members=(kid,))
     body = client.get(f"/api/v1/teams/{team.id}").get_json()

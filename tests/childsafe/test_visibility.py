@@ -1,0 +1,116 @@
+"""Children are visible only inside their class: profiles, badge files, team pages,
+leaderboards (both backends)."""
+from __future__ import annotations
+
+import pytest
+
+from childsafe.policy import may_see_child, teacher_ids
+from extensions import db
+from scoring import badges
+from tests.childsafe.helpers import make_class
+from tests.factories import make_organiser, make_team, make_user
+from tests.test_leaderboards import board, pay  # noqa: F401 - the SQL/Redis fixture
+
+CHILD = "Zebedee Quillfeather"
+
+
+def test_a_childs_teachers_are_organisers_captaining_a_team_they_are_in(ctx):
+    teacher, team, (child,) = make_class(None, CHILD)
+    adult_captain = make_user()
+    make_team(adult_captain, members=(make_user(),))  # an unrelated team
+    assert teacher_ids(db.session, child.id) == {teacher.id}
+    assert may_see_child(db.session, teacher, child)
+    assert not may_see_child(db.session, make_organiser(), child)
+
+
+def test_a_childs_profile_is_a_404_outside_the_class(client, login):
+    teacher, team, (child, classmate) = make_class(None, CHILD, "Ottoline Brambleworth")
+    for viewer in (None, make_user(), make_organiser()):
+        if viewer:
+            login(viewer)
+        response = client.get(f"/people/{child.id}")
+        assert response.status_code == 404 and CHILD not in response.get_data(as_text=True)
+    for viewer in (child, teacher, classmate):
+        login(viewer)
+        response = client.get(f"/people/{child.id}")
+        assert response.status_code == 200 and CHILD in response.get_data(as_text=True)
+    login(child)
+    assert "Only you, your class and your teachers see this page." in client.get(f"/people/{child.id}").get_data(
+        as_text=True)
+
+
+def test_a_childs_badge_file_is_a_404_outside_the_class(client, login):
+    teacher, team, (child,) = make_class(None, CHILD)
+    badges.award(db.session, user_id=child.id, code="closer")
+    db.session.commit()
+    login(make_user())
+    assert client.get(f"/people/{child.id}/badges/closer.json").status_code == 404
+    login(teacher)
+    assert client.get(f"/people/{child.id}/badges/closer.json").status_code == 200
+
+
+def test_the_team_page_lists_children_only_inside_the_team(client, login):
+    teacher, team, (child,) = make_class(None, CHILD, team_name="Class 5B")
+    page = client.get(f"/teams/{team.id}").get_data(as_text=True)
+    assert CHILD not in page and "Ms Teacher" in page and "not listed publicly" in page
+    login(child)
+    assert CHILD in client.get(f"/teams/{team.id}").get_data(as_text=True)
+
+
+def test_children_are_never_on_public_boards_but_their_class_team_is(board, client, login):  # noqa: F811
+    teacher, team, (child,) = make_class(None, CHILD, team_name="Class 5B")
+    adult = make_user(name="Grown Up")
+    pay("c", 90, user=child)
+    pay("t", 90, team=team)
+    pay("a", 10, user=adult)
+    top = board.top("participants")
+    assert [s.member_id for s in top] == [adult.id] and board.count("participants") == 1
+    assert board.around("participants", child.id) is None
+    assert [s.name for s in board.top("teams")] == ["Class 5B"]
+    assert board.standing_of("participants", child.id).points == 90  # the child's own rank, for them
+    assert board.top("participants", scope=board_scope(team)) == []
+    for url in ("/leaderboards", "/leaderboards?board=participants&window=all", "/api/v1/leaderboards/participants",
+                f"/leaderboards?board=participants&window=all&team_id={team.id}"):
+        assert CHILD not in client.get(url).get_data(as_text=True)
+    assert client.get(f"/api/v1/leaderboards/participants/around/{child.id}").status_code == 404
+    assert "Class 5B" in client.get("/api/v1/leaderboards/teams?window=all").get_data(as_text=True)
+
+
+def test_making_someone_a_child_takes_them_off_the_boards(board):  # noqa: F811
+    person = make_user(name=CHILD)
+    pay("p", 50, user=person)
+    assert [s.name for s in board.top("participants")] == [CHILD]
+    person.is_child = True
+    db.session.commit()
+    assert board.top("participants") == []
+
+
+def board_scope(team):
+    from scoring.leaderboards import team_scope
+
+    return team_scope(team.id)
+
+
+@pytest.mark.parametrize("enabled", [False, True])
+def test_a_childs_profile_shows_streaks_only_when_the_teacher_turned_them_on(client, login, monkeypatch, enabled):
+    from childsafe import policy
+
+    if enabled:
+        monkeypatch.setattr(policy, "child_settings", lambda session, user_id: policy.ChildSettings(streaks=True))
+    teacher, team, (child,) = make_class(None, CHILD)
+    login(child)
+    page = client.get(f"/people/{child.id}").get_data(as_text=True)
+    assert ("Streaks are switched off." in page) is not enabled
+    login(make_user())
+    assert "Streaks are switched off." not in client.get(f"/people/{make_user().id}").get_data(as_text=True)
+
+
+def test_children_known_to_a_viewer_are_those_of_their_teams(ctx):
+    from childsafe.policy import children_known_to
+
+    teacher, team, (child, classmate) = make_class(None, CHILD, "Ottoline Brambleworth")
+    other_teacher, _, (stranger,) = make_class(make_organiser(), "Someone Else")
+    assert children_known_to(db.session, teacher) == {child.id, classmate.id}
+    assert children_known_to(db.session, child) == {child.id, classmate.id}
+    assert children_known_to(db.session, make_organiser()) == set()
+    assert children_known_to(db.session, other_teacher) == {stranger.id}
