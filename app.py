@@ -37,6 +37,7 @@ def import_models() -> None:
     """Every model module, so the metadata (and Alembic) sees every table."""
     import accounts.models  # noqa: F401
     import challenges.models  # noqa: F401
+    import classes.models  # noqa: F401
     import notifications.models  # noqa: F401
     import open311.models  # noqa: F401
     import scoring.models  # noqa: F401
@@ -95,6 +96,7 @@ def register_blueprints(app: Flask) -> None:
     from accounts.views import bp as accounts_bp
     from api import bp as api_bp
     from challenges.views import bp as challenges_bp
+    from classes.views import bp as classes_bp
     from feeds.views import bp as feeds_bp
     from maps.views import bp as maps_bp
     from media.views import bp as media_bp
@@ -109,6 +111,7 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (web_bp, accounts_bp, challenges_bp, scoring_bp, profiles_bp, notifications_bp, feeds_bp, maps_bp,
                       media_bp, api_bp, open311_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(classes_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -154,11 +154,21 @@ def _target(session: Session, claim: Claim, value: int, settings: ScoringSetting
     """What each beneficiary should hold for this claim: {(user_id, team_id): points}."""
     amount = quest_award(value, claim.quest.difficulty, settings.multipliers)
     if claim.team_id is None:
-        return {(claim.user_id, None): amount}
+        return {(claim.user_id, None): amount, **_class_credit(session, claim, amount)}
     target = {(None, claim.team_id): amount}
     for user_id, share in split_award(amount, members_who_took_part(session, claim), settings.team_split).items():
         target[(user_id, None)] = share
     return target
+
+
+def _class_credit(session: Session, claim: Claim, amount: int) -> dict[tuple, int]:
+    """A school-class child's solo work also counts for their class's team (classes/)."""
+    if not claim.user.is_child:
+        return {}
+    from classes.services import class_team_for_claim
+
+    team_id = class_team_for_claim(session, claim)
+    return {} if team_id is None else {(None, team_id): amount}
 
 
 def _paid(session: Session, claim_id: int) -> dict[tuple, int]:

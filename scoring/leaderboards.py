@@ -32,6 +32,7 @@ from sqlalchemy import Engine, and_, case, false, func, literal, or_, select, tr
 from sqlalchemy.orm import Session
 
 from accounts.models import Team, TeamMembership, User
+from classes.models import SchoolClass
 from errors import NotFound, ValidationFailed
 from scoring import windows
 from scoring.models import LedgerEntry, Season
@@ -163,7 +164,38 @@ class TeamScope(ScopeKind):
         return list(conn.execute(select(Team.id).order_by(Team.id)).scalars())
 
 
+class ClassScope(ScopeKind):
+    """A school class's children (the members of the class's team), by class id. Its boards
+    are private (children are hidden from public boards): classes.services.class_board
+    reads them for the teacher and the class's own children."""
+
+    kind, param, boards = "class", "class_id", ("participants",)
+
+    def _members(self):
+        return select(TeamMembership.user_id, SchoolClass.id.label("class_id")).join(
+            SchoolClass, SchoolClass.team_id == TeamMembership.team_id)
+
+    def ledger_filter(self, scope_id: int):
+        members = self._members().subquery()
+        return LedgerEntry.user_id.in_(select(members.c.user_id).where(members.c.class_id == scope_id))
+
+    def exists(self, conn, scope_id: int) -> bool:
+        return scope_id <= MAX_ROW_ID and conn.execute(
+            select(SchoolClass.id).where(SchoolClass.id == scope_id)).first() is not None
+
+    def groups_of(self, conn, member_ids=None):
+        members = self._members().subquery()
+        stmt = select(members.c.user_id, members.c.class_id)
+        if member_ids is not None:
+            stmt = stmt.where(members.c.user_id.in_(list(member_ids)))
+        return [(row.user_id, row.class_id) for row in conn.execute(stmt)]
+
+    def all_ids(self, conn):
+        return list(conn.execute(select(SchoolClass.id).order_by(SchoolClass.id)).scalars())
+
+
 SCOPE_KINDS: dict[str, ScopeKind] = {"team": TeamScope()}
+SCOPE_KINDS["class"] = ClassScope()
 
 
 def team_scope(team_id: int | None) -> Scope | None:
