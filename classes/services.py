@@ -22,6 +22,7 @@ from sqlalchemy import case, delete, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
+import aftercommit
 from accounts.models import SYSTEM_ROLE, Role, Team, TeamMembership, User
 from accounts.services import JOIN_CODE_ALPHABET, TeamNameTaken
 from challenges.models import Claim, ClaimStatus, Photo, Problem, Subscription, SubscriptionKind
@@ -32,6 +33,7 @@ from extensions import db
 from scoring import ledger
 from scoring.leaderboards import Scope, totals_select
 from scoring.models import BadgeAward, LedgerEntry
+from scoring.projection import LEFT_KEY
 from scoring.windows import ALL_TIME, Window
 from timeutil import utcnow
 
@@ -430,10 +432,14 @@ def decide_name(session: Session, *, actor: User, school_class: SchoolClass, req
 
 def update_settings(session: Session, *, actor: User, school_class: SchoolClass, streaks_enabled: bool,
                     show_in_rankings: bool) -> SchoolClass:
+    """Streaks (read by the rest of the app through class_settings_for) and whether the
+    class's team appears on public team boards (the leaderboards hide it otherwise)."""
     _check_teacher(actor, school_class)
     _check_open(school_class)
     school_class.streaks_enabled = bool(streaks_enabled)
-    school_class.show_in_rankings = bool(show_in_rankings)
+    if school_class.show_in_rankings != bool(show_in_rankings):
+        school_class.show_in_rankings = bool(show_in_rankings)
+        aftercommit.queue(session, ledger.PENDING_KEY, ("teams", school_class.team_id))  # Redis: shown/hidden
     session.flush()
     return school_class
 
@@ -607,6 +613,10 @@ def delete_children(session: Session, *, actor: User, school_class: SchoolClass,
     ledger.reassign(session, mapping)
     _reassign_references(session, mapping)
     session.execute(delete(User).where(User.id.in_(child_ids)).execution_options(synchronize_session=False))
+    # Bulk deletes are not seen by scoring.projection: tell it the children left their scopes.
+    session.info.setdefault(LEFT_KEY, set()).update(
+        (scope, child_id) for child_id in child_ids
+        for scope in (Scope("team", school_class.team_id), Scope("class", school_class.id)))
     school_class.children_deleted_at = now
     session.flush()
     session.expire_all()

@@ -16,6 +16,7 @@ from classes.forms import (AddChildrenForm, ChildLoginForm, ClassForm, ConfirmFo
 from classes.models import SchoolClass
 from errors import DomainError, Forbidden
 from extensions import db
+from scoring.badges import catalogue
 from web import apply_errors, flash_form_errors
 
 bp = Blueprint("classes", __name__, url_prefix="/classes")
@@ -70,7 +71,8 @@ def new_class():
 def dashboard(class_id: int):
     school_class = _teacher_class(class_id)
     board = services.dashboard(db.session, actor=current_user, school_class=school_class)
-    return render_template("classes/dashboard.html", board=board, school_class=school_class,
+    badge_names = {code: badge.name for code, badge in catalogue(tuple(current_app.config["CATEGORIES"])).items()}
+    return render_template("classes/dashboard.html", board=board, school_class=school_class, badge_names=badge_names,
                            add_form=AddChildrenForm(), action_form=ConfirmForm(), decision_form=DecisionForm(),
                            settings_form=SettingsForm(obj=school_class))
 

@@ -28,12 +28,12 @@ from zoneinfo import ZoneInfo
 
 import redis
 from flask import current_app, has_app_context
-from sqlalchemy import Engine, and_, case, false, func, literal, or_, select, true, union_all
+from sqlalchemy import Engine, and_, case, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from accounts.models import Team, TeamMembership, User
 from classes.models import SchoolClass
-from errors import NotFound, ValidationFailed
+from errors import Forbidden, NotFound, ValidationFailed
 from scoring import windows
 from scoring.models import LedgerEntry, Season
 from scoring.windows import ALL_TIME, SeasonDates, Window
@@ -345,15 +345,21 @@ def _hidden_ids():
     return select(User.id).where(User.hidden_from_boards.is_(True))
 
 
+def _hidden_team_ids():
+    """School classes' teams, unless their teacher chose to show the class in public rankings."""
+    return select(SchoolClass.team_id).where(SchoolClass.show_in_rankings.is_(False))
+
+
 def _visible(board: str, member_id_column) -> list:
-    return [member_id_column.not_in(_hidden_ids())] if board == "participants" else []
+    hidden = _hidden_ids() if board == "participants" else _hidden_team_ids()
+    return [member_id_column.not_in(hidden)]
 
 
 def _profile(board: str):
     """(model, id column, public name column, hidden column) for a board's members."""
     if board == "participants":
         return User, User.id, User.display_name, User.hidden_from_boards
-    return Team, Team.id, Team.name, false()
+    return Team, Team.id, Team.name, Team.id.in_(_hidden_team_ids())
 
 
 def _ahead_of(t, points, last_id):
@@ -1115,7 +1121,7 @@ def _stream(conn, stmt):
 
 def _standing_rows(conn, board: str, window: Window, scope: Scope | None = None) -> Iterable[_Row]:
     t = totals_select(board, window, scope).subquery("totals")
-    hidden = t.c.member_id.in_(_hidden_ids()) if board == "participants" else false()
+    hidden = t.c.member_id.in_(_hidden_ids() if board == "participants" else _hidden_team_ids())
     stmt = select(t.c.member_id, t.c.points, t.c.last_id, t.c.entries, hidden.label("hidden"))
     for row in _stream(conn, stmt):
         yield _Row(row.member_id, int(row.points), row.last_id, row.entries, bool(row.hidden))
@@ -1168,6 +1174,8 @@ def _group_map(pairs: Iterable[tuple[int, int]]) -> dict[int, list[int]]:
 def set_hidden_from_boards(session: Session, *, actor: User, hidden: bool) -> User:
     """Hide the actor from public leaderboards (or show them again). They still see their
     own rank. The projection follows after commit (scoring.projection sees the change)."""
+    if actor.is_child and not hidden:
+        raise Forbidden("appear on public leaderboards", "children in a school class never do.")
     actor.hidden_from_boards = bool(hidden)
     session.flush()
     return actor

@@ -19,7 +19,7 @@ from classes.models import ClassChild, NameRequest, SchoolClass
 from errors import NotFound
 from extensions import db
 from scoring.models import LedgerEntry
-from tests.factories import TEST_HASH, approve, make_claim, make_organiser, make_quest, make_user
+from tests.factories import TEST_HASH, approve, make_claim, make_organiser, make_quest, make_team, make_user
 
 
 # --- helpers -------------------------------------------------------------------------------
@@ -102,19 +102,28 @@ def test_teacher_prints_25_cards_a_child_logs_in_completes_a_quest_and_the_teach
     dashboard = teacher_client.get(f"/classes/{school_class.id}").get_data(as_text=True)
     assert "Class points <strong class=\"points\">30</strong>" in dashboard
     row = re.sub(r"\s+", "", re.search(rf"<th scope=\"row\">{card['name']}</th>(.*?)</tr>", dashboard, re.S).group(1))
-    assert "<td>1</td><td>0</td><td>1</td><td>first-fix</td><td>30</td>" in row
+    assert "<td>1</td><td>0</td><td>1</td><td>FirstFix</td><td>30</td>" in row
     board = child_client.get(f"/classes/{school_class.id}/board").get_data(as_text=True)
     assert re.search(rf'<tr class="me"><td>1</td><td>{card["name"]}</td><td>30</td></tr>', board)
 
 
-def test_the_class_is_a_team_on_public_boards_and_its_children_are_not(app, ctx):
+def test_the_class_is_a_team_on_public_boards_once_its_teacher_says_so_and_its_children_never(app, ctx):
     teacher = make_organiser()
-    _, school_class, cards, _ = create_class(app, teacher, size=2)
+    teacher_client, school_class, cards, _ = create_class(app, teacher, size=2)
     child = db.session.scalar(select(User).where(User.display_name == cards[0]["name"]))
     approve(make_organiser(), make_claim(child, make_quest(teacher, points=40), submit=True))
+    make_team(make_user(), name="Harbour Heroes")
 
     public = app.test_client()
-    assert "Year 5 Oak" in public.get("/leaderboards?board=teams&window=all").get_data(as_text=True)
+    teams_board = "/leaderboards?board=teams&window=all"
+    assert "Year 5 Oak" not in public.get(teams_board).get_data(as_text=True)  # off by default
+    assert public.get("/api/v1/leaderboards/teams?window=all").get_json()["entries"] == []
+    teacher_client.post(f"/classes/{school_class.id}/settings", data={"show_in_rankings": "y"})
+    assert re.search(r"<td>1</td><td>Year 5 Oak</td><td>40</td>", public.get(teams_board).get_data(as_text=True))
+    entries = public.get("/api/v1/leaderboards/teams?window=week").get_json()["entries"]
+    assert [(e["name"], e["points"]) for e in entries] == [("Year 5 Oak", 40)]
+    teacher_client.post(f"/classes/{school_class.id}/settings", data={})
+    assert "Year 5 Oak" not in public.get(teams_board).get_data(as_text=True)
     for path in ("/leaderboards?board=participants&window=all",
                  f"/leaderboards?board=participants&window=all&team_id={school_class.team_id}"):
         assert cards[0]["name"] not in public.get(path).get_data(as_text=True)
@@ -457,3 +466,34 @@ def test_children_get_no_email_notifications(app, ctx):
     db.session.commit()
     channels = set(db.session.scalars(select(Notification.channel).where(Notification.user_id == child.id)))
     assert channels == {"in_app"}
+
+
+def test_deleting_the_children_deletes_their_evidence_photos(app, ctx):
+    from challenges.models import Photo
+    from media.services import save_photo, thumb_key
+    from tests.media.samples import encode, two_tone
+
+    teacher = make_organiser()
+    teacher_client, school_class, cards, _ = create_class(app, teacher, size=1)
+    child = db.session.scalar(select(User).where(User.is_child.is_(True)))
+    claim = make_claim(child, make_quest(make_organiser()))
+    storage = app.extensions["fixquest.storage"]
+    photo = save_photo(db.session, storage=storage, actor=child, data=encode(two_tone(), "PNG"), claim_id=claim.id,
+                       max_bytes=10_000_000, max_pixels=10_000_000)
+    db.session.commit()
+    key = photo.storage_key
+    assert storage.exists(key) and storage.exists(thumb_key(key))
+
+    teacher_client.post(f"/classes/{school_class.id}/archive", data={"confirm": "y"})
+    teacher_client.post(f"/classes/{school_class.id}/delete-children", data={"confirm": "y"})
+    assert db.session.scalar(select(func.count()).select_from(Photo)) == 0
+    assert not storage.exists(key) and not storage.exists(thumb_key(key))
+
+
+def test_a_child_cannot_show_themselves_on_public_boards(app, ctx):
+    create_class(app, make_organiser(), size=1)
+    child = db.session.scalar(select(User).where(User.is_child.is_(True)))
+    response = as_user(app, child).post("/me/leaderboard-visibility", data={"hidden": "0"})
+    assert response.status_code == 403
+    db.session.expire_all()
+    assert db.session.get(User, child.id).hidden_from_boards
