@@ -159,6 +159,11 @@ def class_of_child(session: Session, user_id: int) -> SchoolClass | None:
                           .options(joinedload(SchoolClass.team)))
 
 
+def is_archived_child(session: Session, user_id: int) -> bool:
+    return bool(session.scalar(select(SchoolClass.archived_at.is_not(None)).join(ClassChild)
+                               .where(ClassChild.user_id == user_id)))
+
+
 def class_settings_for(session: Session, user_id: int) -> ClassSettings | None:
     """The settings of the class a child belongs to, or None for anyone not in a class.
     The rest of the app asks this (streaks, public rankings)."""

@@ -7,10 +7,11 @@ import io
 
 from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request,
                    session, url_for)
-from flask_login import current_user, login_required, login_user
+from flask_login import current_user, login_required, login_user, logout_user
 
 from accounts.forms import EmptyForm
 from classes import services, words
+from classes.commands import create_command
 from classes.forms import (AddChildrenForm, ChildLoginForm, ClassForm, ConfirmForm, DecisionForm, FreeNameForm,
                            SafeNameForm, SettingsForm)
 from classes.models import SchoolClass
@@ -20,6 +21,22 @@ from scoring.badges import catalogue
 from web import apply_errors, flash_form_errors
 
 bp = Blueprint("classes", __name__, url_prefix="/classes")
+bp.cli.add_command(create_command)  # flask --app app classes create ...
+
+
+@bp.before_app_request
+def end_archived_sessions():
+    """A child of a class archived since they logged in is logged out at their next request
+    (costs nothing for grown-ups: their account is loaded for the page anyway)."""
+    if request.endpoint == "static" or "_user_id" not in session:
+        return None
+    if current_user.is_authenticated and current_user.is_child and services.is_archived_child(db.session,
+                                                                                              current_user.id):
+        logout_user()
+        session.clear()
+        flash("Your class has been archived, so its accounts can no longer be used.", "info")
+        return redirect(url_for("classes.login"))
+    return None
 
 
 def _hash_method() -> str:

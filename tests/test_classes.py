@@ -340,9 +340,13 @@ def test_archiving_makes_the_class_read_only_and_stops_logins(app, ctx):
     db.session.expire_all()
     assert not db.session.get(SchoolClass, school_class.id).archived  # not ticked: nothing happens
 
+    logged_in, _ = child_login(app, cards[1])
+    assert logged_in.get("/quests").status_code == 200
     teacher_client.post(f"/classes/{school_class.id}/archive", data={"confirm": "y"})
     db.session.expire_all()
     assert db.session.get(SchoolClass, school_class.id).archived
+    assert logged_in.get("/quests").headers["Location"] == "/classes/login"  # logged out at once
+    assert logged_in.get("/classes/mine").status_code == 302
     _, refused = child_login(app, cards[0])
     assert refused.status_code == 422 and "archived" in refused.get_data(as_text=True)
     teacher_client.post(f"/classes/{school_class.id}/children", data={"count": "1"})
@@ -497,3 +501,22 @@ def test_a_child_cannot_show_themselves_on_public_boards(app, ctx):
     assert response.status_code == 403
     db.session.expire_all()
     assert db.session.get(User, child.id).hidden_from_boards
+
+
+def test_the_command_line_creates_a_class_and_prints_its_cards(app, ctx, runner):
+    make_organiser(email="teacher@example.org")
+    result = runner.invoke(args=["classes", "create", "--teacher", "teacher@example.org", "--name", "Year 6 Ash",
+                                 "--size", "3", "--pictures"])
+    assert result.exit_code == 0, result.output
+    school_class = db.session.scalar(select(SchoolClass))
+    assert f"class code {school_class.code}" in result.output
+    names = db.session.scalars(select(ClassChild.card_name)).all()
+    assert len(names) == 3 and all(name in result.output for name in names)
+    assert result.output.count(" → ") == 9
+    refused = runner.invoke(args=["classes", "create", "--teacher", "teacher@example.org", "--name", "Year 6 Ash",
+                                  "--size", "3"])
+    assert refused.exit_code != 0 and "already exists" in refused.output
+    make_user(email="pupil@example.org")
+    refused = runner.invoke(args=["classes", "create", "--teacher", "pupil@example.org", "--name", "Mine",
+                                  "--size", "3"])
+    assert refused.exit_code != 0 and "organiser" in refused.output
