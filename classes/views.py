@@ -258,24 +258,26 @@ def my_name():
     if not current_user.is_child:
         raise services.NotAChild()
     safe_form, free_form = SafeNameForm(), FreeNameForm()
-    if request.method == "POST":
-        chosen = safe_form if "adjective" in request.form else free_form
-        if chosen.validate_on_submit():
-            try:
-                if chosen is safe_form:
-                    services.choose_safe_name(db.session, actor=current_user, adjective=safe_form.adjective.data,
-                                              noun=safe_form.noun.data)
-                    message = f"You are now {current_user.display_name}."
-                else:
-                    services.request_name(db.session, actor=current_user, name=free_form.name.data)
-                    message = "Your teacher will check your new name soon."
-            except DomainError as error:
-                db.session.rollback()
-                apply_errors(chosen, error)
-            else:
-                db.session.commit()
-                flash(message, "success")
-                return redirect(url_for("classes.my_name"))
+    chosen = safe_form if "adjective" in request.form else free_form
+    if chosen.validate_on_submit():
+        try:
+            message = _change_name(chosen)
+        except DomainError as error:
+            db.session.rollback()
+            apply_errors(chosen, error)
+        else:
+            db.session.commit()
+            flash(message, "success")
+            return redirect(url_for("classes.my_name"))
     pending = services.pending_name_of(db.session, current_user.id)
     return render_template("classes/my_name.html", safe_form=safe_form, free_form=free_form, pending=pending), \
         422 if safe_form.errors or free_form.errors else 200
+
+
+def _change_name(form) -> str:
+    """A name from the safe lists applies at once; a name of one's own waits for the teacher."""
+    if isinstance(form, SafeNameForm):
+        services.choose_safe_name(db.session, actor=current_user, adjective=form.adjective.data, noun=form.noun.data)
+        return f"You are now {current_user.display_name}."
+    services.request_name(db.session, actor=current_user, name=form.name.data)
+    return "Your teacher will check your new name soon."
