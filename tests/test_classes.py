@@ -520,3 +520,12 @@ def test_the_command_line_creates_a_class_and_prints_its_cards(app, ctx, runner)
     refused = runner.invoke(args=["classes", "create", "--teacher", "pupil@example.org", "--name", "Mine",
                                   "--size", "3"])
     assert refused.exit_code != 0 and "organiser" in refused.output
+
+
+def test_the_class_team_page_does_not_list_its_children(app, ctx):
+    _, school_class, cards, _ = create_class(app, make_organiser(), size=2)
+    child = db.session.scalar(select(User).where(User.display_name == cards[0]["name"]))
+    for client in (app.test_client(), as_user(app, make_user()), as_user(app, child)):
+        page = client.get(f"/teams/{school_class.team_id}").get_data(as_text=True)
+        assert "Year 5 Oak" in page and f"<li>{cards[0]['name']}" not in page and cards[1]["name"] not in page
+        assert school_class.team.join_code not in page and "Leave team" not in page
