@@ -529,3 +529,15 @@ def test_the_class_team_page_does_not_list_its_children(app, ctx):
         page = client.get(f"/teams/{school_class.team_id}").get_data(as_text=True)
         assert "Year 5 Oak" in page and f"<li>{cards[0]['name']}" not in page and cards[1]["name"] not in page
         assert school_class.team.join_code not in page and "Leave team" not in page
+
+
+def test_a_teacher_cannot_reset_a_card_of_another_class_through_their_own(app, ctx):
+    teacher_client, mine, _, _ = create_class(app, make_organiser(), name="Mine", size=1)
+    _, theirs, cards, _ = create_class(app, make_organiser(), name="Theirs", size=1)
+    other_child = db.session.scalar(select(ClassChild).where(ClassChild.class_id == theirs.id))
+    before = other_child.user.password_hash
+    response = teacher_client.post(f"/classes/{mine.id}/children/{other_child.user_id}/reset", data={})
+    assert response.status_code == 404
+    db.session.expire_all()
+    assert db.session.get(User, other_child.user_id).password_hash == before
+    assert child_login(app, cards[0])[1].status_code == 302
