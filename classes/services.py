@@ -580,8 +580,12 @@ def archive_class(session: Session, *, actor: User, school_class: SchoolClass,
 
 @dataclass(frozen=True)
 class Deletion:
-    children: int
+    user_ids: list[int]    # the deleted children, for the leaderboard projection after the commit
     photo_keys: list[str]  # stored files to delete after the commit
+
+    @property
+    def children(self) -> int:
+        return len(self.user_ids)
 
 
 def delete_children(session: Session, *, actor: User, school_class: SchoolClass,
@@ -601,7 +605,7 @@ def delete_children(session: Session, *, actor: User, school_class: SchoolClass,
     if not children:
         school_class.children_deleted_at = school_class.children_deleted_at or now
         session.flush()
-        return Deletion(0, [])
+        return Deletion([], [])
     stand_ins = {}
     for child in children:
         stand_in = User(email=None, password_hash="!", display_name=FORMER_PUPIL, role=SYSTEM_ROLE,
@@ -625,7 +629,7 @@ def delete_children(session: Session, *, actor: User, school_class: SchoolClass,
     school_class.children_deleted_at = now
     session.flush()
     session.expire_all()
-    return Deletion(len(child_ids), photo_keys)
+    return Deletion(child_ids, photo_keys)
 
 
 def _delete_personal_rows(session: Session, child_ids: list[int]) -> list[str]:

@@ -190,21 +190,27 @@ def delete_children(class_id: int):
         return redirect(url_for("classes.dashboard", class_id=class_id))
     deletion = services.delete_children(db.session, actor=current_user, school_class=school_class)
     db.session.commit()
-    _delete_files(deletion.photo_keys)
+    _forget(deletion)
     flash(f"{deletion.children} children's accounts deleted. The class's points are kept.", "success")
     return redirect(url_for("classes.dashboard", class_id=class_id))
 
 
-def _delete_files(keys: list[str]) -> None:
+def _forget(deletion: services.Deletion) -> None:
+    """After the commit: the children's photo files and their places in the leaderboard
+    projection. A failure is logged; the deletion itself stands (and `flask scoring
+    rebuild` redoes the projection)."""
     from media.services import thumb_key
 
     storage = current_app.extensions["fixquest.storage"]
-    for key in keys:
-        for name in (key, thumb_key(key)):
-            try:
-                storage.delete(name)
-            except Exception:  # a file left behind is logged, the deletion itself stands
-                current_app.logger.exception("could not delete photo %s", name)
+    for name in (n for key in deletion.photo_keys for n in (key, thumb_key(key))):
+        try:
+            storage.delete(name)
+        except Exception:
+            current_app.logger.exception("could not delete photo %s", name)
+    try:
+        current_app.extensions["fixquest.leaderboard"].erased(deletion.user_ids)
+    except Exception:
+        current_app.logger.exception("could not remove erased children from the leaderboards")
 
 
 @bp.get("/<int:class_id>/board")

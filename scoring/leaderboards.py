@@ -313,6 +313,10 @@ class Leaderboard(Protocol):
         """Participants whose standing moved without a ledger row: hidden or shown again,
         joined or left a scope's group."""
 
+    def erased(self, user_ids: Iterable[int]) -> None:
+        """Participants whose accounts were deleted (after commit): nothing of them may stay
+        in the projection. Their scopes are left through `reshaped(left=...)`."""
+
     def rebuild(self) -> int:
         """Recompute the whole projection from the ledger; returns standings written."""
 
@@ -467,6 +471,9 @@ class SqlLeaderboard:
         """Nothing to do: every read derives from the ledger."""
 
     def reshaped(self, *, visibility=(), joined=(), left=()) -> None:
+        """Nothing to do: every read derives from the ledger."""
+
+    def erased(self, user_ids: Iterable[int]) -> None:
         """Nothing to do: every read derives from the ledger."""
 
     def rebuild(self) -> int:
@@ -936,6 +943,27 @@ class RedisLeaderboard:
                 pipe.delete(self.keys("participants", window, scope).ready)
         pipe.execute()
         self.refresh([("participants", user) for user in visibility | {u for _, u in joined | left}])
+
+    def erased(self, user_ids: Iterable[int]) -> None:
+        """Deleted participants (a school class's erased children) leave every live
+        whole-board set and the names hash; finished seasons are built again on their next
+        read. Their scope sets are left through reshaped(left=...)."""
+        user_ids = sorted(set(user_ids))
+        if not user_ids:
+            return
+        self._top_cache.clear()
+        with self.sql.engine.connect() as conn:
+            live = self.calendar.live(conn)
+            closed = self.calendar.closed_seasons(conn)
+        pipe = self.client.pipeline(transaction=False)
+        for window in live:
+            keys = self.keys("participants", window)
+            for user_id in user_ids:
+                self._forget(keys=[keys.public, keys.hidden, keys.version], args=[user_id], client=pipe)
+        for window in closed:
+            pipe.delete(self.keys("participants", window).ready)
+        pipe.hdel(self.names_key("participants"), *user_ids)
+        pipe.execute()
 
     def _build_one(self, board: str, scope: Scope | None, window: Window) -> datetime | None:
         """Build one key set from the ledger unless someone else is building it; returns when

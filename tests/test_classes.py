@@ -108,6 +108,14 @@ def test_teacher_prints_25_cards_a_child_logs_in_completes_a_quest_and_the_teach
 
 
 def test_the_class_is_a_team_on_public_boards_once_its_teacher_says_so_and_its_children_never(app, ctx):
+    check_class_team_visibility(app)
+
+
+def test_the_redis_boards_follow_the_class_team_setting_too(app, redis_board):
+    check_class_team_visibility(app)
+
+
+def check_class_team_visibility(app):
     teacher = make_organiser()
     teacher_client, school_class, cards, _ = create_class(app, teacher, size=2)
     child = db.session.scalar(select(User).where(User.display_name == cards[0]["name"]))
@@ -541,3 +549,43 @@ def test_a_teacher_cannot_reset_a_card_of_another_class_through_their_own(app, c
     db.session.expire_all()
     assert db.session.get(User, other_child.user_id).password_hash == before
     assert child_login(app, cards[0])[1].status_code == 302
+
+
+@pytest.fixture
+def redis_board(app, ctx):
+    """The app on a Redis leaderboard (the test Redis, or fakeredis on the SQLite run)."""
+    import os
+
+    import fakeredis
+
+    from extensions import make_redis
+    from scoring.leaderboards import RedisLeaderboard, SqlLeaderboard
+
+    url = os.environ.get("REDIS_URL")
+    client = make_redis(url) if url else fakeredis.FakeRedis(decode_responses=True)
+    backend = RedisLeaderboard(client, SqlLeaderboard(lambda: db.engine), prefix="test:")
+    client.flushdb()
+    previous, app.extensions["fixquest.leaderboard"] = app.extensions["fixquest.leaderboard"], backend
+    yield backend
+    app.extensions["fixquest.leaderboard"] = previous
+
+
+def test_erased_children_leave_the_redis_leaderboards_and_the_class_keeps_its_total(app, redis_board):
+    teacher = make_organiser()
+    teacher_client, school_class, cards, _ = create_class(app, teacher, size=2)
+    child = db.session.scalar(select(User).where(User.display_name == cards[0]["name"]))
+    approve(teacher, make_claim(child, make_quest(make_organiser(), points=35), submit=True))
+    redis_board.rebuild()
+    names = redis_board.names_key("participants")
+    assert redis_board.client.hget(names, str(child.id)) == cards[0]["name"]
+    assert redis_board.standing_of("participants", child.id).hidden
+    assert redis_board.standing_of("teams", school_class.team_id).points == 35
+
+    teacher_client.post(f"/classes/{school_class.id}/archive", data={"confirm": "y"})
+    teacher_client.post(f"/classes/{school_class.id}/delete-children", data={"confirm": "y"})
+    assert redis_board.client.hget(names, str(child.id)) is None
+    assert redis_board.standing_of("participants", child.id) is None
+    assert redis_board.standing_of("teams", school_class.team_id).points == 35
+    for key in redis_board.client.keys("test:*"):
+        if redis_board.client.type(key) == "zset":
+            assert redis_board.client.zscore(key, str(child.id)) is None, key
