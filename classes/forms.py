@@ -6,7 +6,7 @@ from classes.models import SecretKind
 from classes.services import MAX_CLASS_SIZE
 from forms import Form, WholeNumberField
 
-_PICTURE_CHOICES = [(code, f"{symbol} {name}") for code, name, symbol in words.PICTURES]
+_PICTURE_CHOICES = [(code, name) for code, name, _ in words.PICTURES]  # symbols are drawn beside the words
 _SECRET_CHOICES = [(SecretKind.password, "Passwords (two words and a number), for readers"),
                    (SecretKind.pictures, "Picture-PINs (four pictures in order), for younger children")]
 

@@ -255,7 +255,7 @@ def login():
             login_user(child)
             flash(f"Hello, {child.display_name}! Pick a quest to get started.", "success")
             return redirect(url_for("challenges.quests"))
-    return render_template("classes/login.html", form=form, pictures=words.PICTURES), 422 if form.errors else 200
+    return render_template("classes/login.html", form=form, symbols=words.PICTURE_SYMBOLS), 422 if form.errors else 200
 
 
 @bp.route("/my-name", methods=["GET", "POST"])

@@ -589,3 +589,11 @@ def test_erased_children_leave_the_redis_leaderboards_and_the_class_keeps_its_to
     for key in redis_board.client.keys("test:*"):
         if redis_board.client.type(key) == "zset":
             assert redis_board.client.zscore(key, str(child.id)) is None, key
+
+
+def test_the_picture_pin_form_names_each_picture_once_for_screen_readers(app, ctx):
+    page = app.test_client().get("/classes/login").get_data(as_text=True)
+    assert page.count('type="radio"') == 4 * len(words.PICTURES)
+    assert page.count("<legend>") == 4
+    assert '<span class="symbol" aria-hidden="true">' in page and "<span>Sun</span>" in page
+    assert re.search(r'<label class="choice"><input id="pic1-0" name="pic1" type="radio" value="sun">', page)
