@@ -597,3 +597,20 @@ def test_the_picture_pin_form_names_each_picture_once_for_screen_readers(app, ct
     assert page.count("<legend>") == 4
     assert '<span class="symbol" aria-hidden="true">' in page and "<span>Sun</span>" in page
     assert re.search(r'<label class="choice"><input id="pic1-0" name="pic1" type="radio" value="sun">', page)
+
+
+def test_a_whole_class_logs_in_from_one_address_within_the_rate_limit(app, ctx, database_url):
+    from app import create_app
+    from tests.conftest import CsrfClient, app_config
+
+    _, school_class, cards, _ = create_class(app, make_organiser(), size=30)
+    limited = create_app({**app_config(database_url, None), "AUTO_MIGRATE": False, "RATELIMIT_ENABLED": True})
+    limited.test_client_class = CsrfClient
+    for card in cards:
+        response = limited.test_client().post("/classes/login", data={
+            "code": card["code"], "card_name": card["name"], "password": card["password"]})
+        assert response.status_code == 302
+    limited_client = limited.test_client()
+    statuses = [limited_client.post("/classes/login", data={"code": "NOPE99", "card_name": "x", "password": "y"})
+                .status_code for _ in range(31)]
+    assert statuses[:30] == [422] * 30 and statuses[30] == 429
