@@ -38,6 +38,7 @@ def import_models() -> None:
     import accounts.models  # noqa: F401
     import challenges.models  # noqa: F401
     import childsafe.models  # noqa: F401
+    import classes.models  # noqa: F401
     import notifications.models  # noqa: F401
     import open311.models  # noqa: F401
     import scoring.models  # noqa: F401
@@ -103,6 +104,7 @@ def register_blueprints(app: Flask) -> None:
     from api import bp as api_bp
     from challenges.views import bp as challenges_bp
     from childsafe.views import bp as childsafe_bp
+    from classes.views import bp as classes_bp
     from feeds.views import bp as feeds_bp
     from maps.views import bp as maps_bp
     from media.views import bp as media_bp
@@ -118,6 +120,7 @@ def register_blueprints(app: Flask) -> None:
                       media_bp, api_bp, open311_bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(childsafe_bp)  # children's privacy: the teacher's moderation queue
+    app.register_blueprint(classes_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

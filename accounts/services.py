@@ -469,6 +469,8 @@ def leave_team(session: Session, *, actor: User, team: Team, now: datetime | Non
         TeamMembership.team_id == team.id, TeamMembership.user_id == actor.id))
     if membership is None:
         raise Forbidden("leave this team", "you are not a member.")
+    if actor.is_child:
+        raise ChildRefused("leave your class's team")
     if team.captain_id == actor.id:
         if member_count(session, team.id) > 1:
             raise CaptainCannotLeave(team.id)

@@ -29,6 +29,7 @@ from challenges import services
 from challenges.services import ClaimNotInState, can_act_for_claim, level_of
 from childsafe.services import check_reviewer as check_child_reviewer
 from childsafe.services import may_review_child_claim, review_queue_condition
+from childsafe.services import settle_by_teacher as settle_child_hold
 from errors import Conflict, Forbidden, ValidationFailed
 from scoring import badges, ledger
 from scoring.models import LedgerEntry
@@ -122,6 +123,7 @@ def review_claim(session: Session, *, actor: User, claim: Claim, decision: str, 
     except IntegrityError:
         session.rollback()
         raise AlreadyReviewed(claim.id) from None
+    settle_child_hold(session, actor=actor, claim=claim, decision=decision, now=now)
     credited = {actor.id}
     if settings.reviewer_points:
         ledger.award(session, key=f"review:{claim.id}:{actor.id}", amount=settings.reviewer_points,
@@ -157,11 +159,21 @@ def _target(session: Session, claim: Claim, value: int, settings: ScoringSetting
     """What each beneficiary should hold for this claim: {(user_id, team_id): points}."""
     amount = quest_award(value, claim.quest.difficulty, settings.multipliers)
     if claim.team_id is None:
-        return {(claim.user_id, None): amount}
+        return {(claim.user_id, None): amount, **_class_credit(session, claim, amount)}
     target = {(None, claim.team_id): amount}
     for user_id, share in split_award(amount, members_who_took_part(session, claim), settings.team_split).items():
         target[(user_id, None)] = share
     return target
+
+
+def _class_credit(session: Session, claim: Claim, amount: int) -> dict[tuple, int]:
+    """A school-class child's solo work also counts for their class's team (classes/)."""
+    if not claim.user.is_child:
+        return {}
+    from classes.services import class_team_for_claim
+
+    team_id = class_team_for_claim(session, claim)
+    return {} if team_id is None else {(None, team_id): amount}
 
 
 def _paid(session: Session, claim_id: int) -> dict[tuple, int]:

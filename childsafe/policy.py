@@ -96,10 +96,16 @@ DEFAULT_CHILD_SETTINGS = ChildSettings()
 
 
 def child_settings(session: Session, user_id: int) -> ChildSettings:
-    """The settings of a child's class. The classes package replaces the body of this
-    function when it stores a teacher's choices; until then children get the defaults
-    (no streaks, no public rankings)."""
-    return DEFAULT_CHILD_SETTINGS
+    """What the teacher of the child's class switched on (classes.services); the defaults
+    (no streaks, no public rankings) for a child in no class. A class's "show in public
+    rankings" puts the class's team on the public teams board; children themselves stay off
+    public boards whatever it says."""
+    from classes.services import class_settings_for  # classes builds on this module
+
+    found = class_settings_for(session, user_id)
+    if found is None:
+        return DEFAULT_CHILD_SETTINGS
+    return ChildSettings(streaks=found.streaks_enabled, public_rankings=False)
 
 
 def streaks_enabled(session: Session, user_id: int) -> bool:

@@ -171,6 +171,18 @@ def decide(session: Session, *, actor: User, hold: ModerationHold, decision: str
     return hold
 
 
+def settle_by_teacher(session: Session, *, actor: User, claim: Claim, decision: str,
+                      now: datetime | None = None) -> None:
+    """A teacher who reviews their pupil's held claim has read the evidence: approving the
+    claim releases it, rejecting it keeps it unpublished. Either way it leaves the queue."""
+    hold = hold_of(session, claim.id)
+    if hold is None or hold.state != HoldState.pending.value or actor.id not in teacher_ids(session, hold.child_id):
+        return
+    hold.state = HoldState.approved.value if decision == "approve" else HoldState.rejected.value
+    hold.decided_at, hold.decided_by_id = now or utcnow(), actor.id
+    session.flush()
+
+
 def _send_back(session: Session, claim_id: int) -> None:
     """The claim returns to "taken" without its evidence, members or photos (if it was not
     reviewed meanwhile); the photos' files go after the commit."""

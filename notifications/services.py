@@ -167,7 +167,8 @@ def fan_out(session: Session, *, update_id: int, now: datetime | None = None) ->
         literal(update_id), chosen.c.user_id, chosen.c.subscription_id, literal(Channel.email.value),
         case((chosen.c.rank == 0, NotificationState.pending.value), else_=NotificationState.digest.value),
         literal(0), stamp, null(),
-    ).where(chosen.c.rank < 2, email_recipient_condition(chosen.c.user_id))  # never email a child
+    ).where(chosen.c.rank < 2, email_recipient_condition(chosen.c.user_id),  # never email a child
+            chosen.c.user_id.in_(select(User.id).where(User.email.is_not(None))))  # no address, no mail
     columns = ["update_id", "user_id", "subscription_id", "channel", "state", "attempts", "created_at", "sent_at"]
     stmt = _insert(session, Notification).from_select(columns, union_all(in_app, email))
     created = session.execute(stmt.on_conflict_do_nothing(index_elements=["update_id", "user_id", "channel"])

@@ -29,11 +29,12 @@ from zoneinfo import ZoneInfo
 
 import redis
 from flask import current_app, has_app_context
-from sqlalchemy import Engine, and_, case, false, func, literal, or_, select, true, union_all
+from sqlalchemy import Engine, and_, case, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from accounts.models import Team, TeamMembership, User
-from errors import NotFound, ValidationFailed
+from classes.models import SchoolClass
+from errors import Forbidden, NotFound, ValidationFailed
 from scoring import windows
 from scoring.models import LedgerEntry, Season
 from scoring.windows import ALL_TIME, SeasonDates, Window
@@ -164,7 +165,38 @@ class TeamScope(ScopeKind):
         return list(conn.execute(select(Team.id).order_by(Team.id)).scalars())
 
 
+class ClassScope(ScopeKind):
+    """A school class's children (the members of the class's team), by class id. Its boards
+    are private (children are hidden from public boards): classes.services.class_board
+    reads them for the teacher and the class's own children."""
+
+    kind, param, boards = "class", "class_id", ("participants",)
+
+    def _members(self):
+        return select(TeamMembership.user_id, SchoolClass.id.label("class_id")).join(
+            SchoolClass, SchoolClass.team_id == TeamMembership.team_id)
+
+    def ledger_filter(self, scope_id: int):
+        members = self._members().subquery()
+        return LedgerEntry.user_id.in_(select(members.c.user_id).where(members.c.class_id == scope_id))
+
+    def exists(self, conn, scope_id: int) -> bool:
+        return scope_id <= MAX_ROW_ID and conn.execute(
+            select(SchoolClass.id).where(SchoolClass.id == scope_id)).first() is not None
+
+    def groups_of(self, conn, member_ids=None):
+        members = self._members().subquery()
+        stmt = select(members.c.user_id, members.c.class_id)
+        if member_ids is not None:
+            stmt = stmt.where(members.c.user_id.in_(list(member_ids)))
+        return [(row.user_id, row.class_id) for row in conn.execute(stmt)]
+
+    def all_ids(self, conn):
+        return list(conn.execute(select(SchoolClass.id).order_by(SchoolClass.id)).scalars())
+
+
 SCOPE_KINDS: dict[str, ScopeKind] = {"team": TeamScope()}
+SCOPE_KINDS["class"] = ClassScope()
 
 
 def team_scope(team_id: int | None) -> Scope | None:
@@ -282,6 +314,10 @@ class Leaderboard(Protocol):
         """Participants whose standing moved without a ledger row: hidden or shown again,
         joined or left a scope's group."""
 
+    def erased(self, user_ids: Iterable[int]) -> None:
+        """Participants whose accounts were deleted (after commit): nothing of them may stay
+        in the projection. Their scopes are left through `reshaped(left=...)`."""
+
     def rebuild(self) -> int:
         """Recompute the whole projection from the ledger; returns standings written."""
 
@@ -315,15 +351,21 @@ def _hidden_ids():
     return select(User.id).where(or_(User.hidden_from_boards.is_(True), User.is_child.is_(True)))
 
 
+def _hidden_team_ids():
+    """School classes' teams, unless their teacher chose to show the class in public rankings."""
+    return select(SchoolClass.team_id).where(SchoolClass.show_in_rankings.is_(False))
+
+
 def _visible(board: str, member_id_column) -> list:
-    return [member_id_column.not_in(_hidden_ids())] if board == "participants" else []
+    hidden = _hidden_ids() if board == "participants" else _hidden_team_ids()
+    return [member_id_column.not_in(hidden)]
 
 
 def _profile(board: str):
     """(model, id column, public name column, hidden column) for a board's members."""
     if board == "participants":
         return User, User.id, User.display_name, or_(User.hidden_from_boards, User.is_child)
-    return Team, Team.id, Team.name, false()
+    return Team, Team.id, Team.name, Team.id.in_(_hidden_team_ids())
 
 
 def _ahead_of(t, points, last_id):
@@ -431,6 +473,9 @@ class SqlLeaderboard:
         """Nothing to do: every read derives from the ledger."""
 
     def reshaped(self, *, visibility=(), joined=(), left=()) -> None:
+        """Nothing to do: every read derives from the ledger."""
+
+    def erased(self, user_ids: Iterable[int]) -> None:
         """Nothing to do: every read derives from the ledger."""
 
     def rebuild(self) -> int:
@@ -901,6 +946,27 @@ class RedisLeaderboard:
         pipe.execute()
         self.refresh([("participants", user) for user in visibility | {u for _, u in joined | left}])
 
+    def erased(self, user_ids: Iterable[int]) -> None:
+        """Deleted participants (a school class's erased children) leave every live
+        whole-board set and the names hash; finished seasons are built again on their next
+        read. Their scope sets are left through reshaped(left=...)."""
+        user_ids = sorted(set(user_ids))
+        if not user_ids:
+            return
+        self._top_cache.clear()
+        with self.sql.engine.connect() as conn:
+            live = self.calendar.live(conn)
+            closed = self.calendar.closed_seasons(conn)
+        pipe = self.client.pipeline(transaction=False)
+        for window in live:
+            keys = self.keys("participants", window)
+            for user_id in user_ids:
+                self._forget(keys=[keys.public, keys.hidden, keys.version], args=[user_id], client=pipe)
+        for window in closed:
+            pipe.delete(self.keys("participants", window).ready)
+        pipe.hdel(self.names_key("participants"), *user_ids)
+        pipe.execute()
+
     def _build_one(self, board: str, scope: Scope | None, window: Window) -> datetime | None:
         """Build one key set from the ledger unless someone else is building it; returns when
         the build started (for the catch-up), or None if it was left to another process."""
@@ -1085,7 +1151,7 @@ def _stream(conn, stmt):
 
 def _standing_rows(conn, board: str, window: Window, scope: Scope | None = None) -> Iterable[_Row]:
     t = totals_select(board, window, scope).subquery("totals")
-    hidden = t.c.member_id.in_(_hidden_ids()) if board == "participants" else false()
+    hidden = t.c.member_id.in_(_hidden_ids() if board == "participants" else _hidden_team_ids())
     stmt = select(t.c.member_id, t.c.points, t.c.last_id, t.c.entries, hidden.label("hidden"))
     for row in _stream(conn, stmt):
         yield _Row(row.member_id, int(row.points), row.last_id, row.entries, bool(row.hidden))
@@ -1138,6 +1204,8 @@ def _group_map(pairs: Iterable[tuple[int, int]]) -> dict[int, list[int]]:
 def set_hidden_from_boards(session: Session, *, actor: User, hidden: bool) -> User:
     """Hide the actor from public leaderboards (or show them again). They still see their
     own rank. The projection follows after commit (scoring.projection sees the change)."""
+    if actor.is_child and not hidden:
+        raise Forbidden("appear on public leaderboards", "children in a school class never do.")
     actor.hidden_from_boards = bool(hidden)
     session.flush()
     return actor

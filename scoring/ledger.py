@@ -7,7 +7,7 @@ scoring/projection.py), so a rolled-back award never reaches Redis.
 """
 from __future__ import annotations
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import case, func, insert, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -65,3 +65,20 @@ def reverse(session: Session, *, entry: LedgerEntry, reason: str) -> int | None:
         raise ValueError("a reversal is not itself reversed; award again instead")
     return award(session, key=f"reversal:{entry.id}", amount=-entry.amount, reason=reason, kind="reversal",
                  user_id=entry.user_id, team_id=entry.team_id, claim_id=entry.claim_id, reverses_id=entry.id)
+
+
+def reassign(session: Session, mapping: dict[int, int]) -> None:
+    """Move every row crediting a user to another user: {old user id: new user id}.
+
+    The one place ledger rows change rather than being appended: erasing a school-class
+    child's personal data (classes.services.delete_children). Their rows move to an
+    anonymous stand-in, so nothing left names the child, while amounts, kinds, keys,
+    claims and team columns stay as they were: every team total (the class's above all)
+    is exactly what it was. The stand-ins' standings are refreshed after commit."""
+    if not mapping:
+        return
+    session.execute(update(LedgerEntry).where(LedgerEntry.user_id.in_(list(mapping)))
+                    .values(user_id=case(mapping, value=LedgerEntry.user_id))
+                    .execution_options(synchronize_session=False))
+    for new_id in mapping.values():
+        aftercommit.queue(session, PENDING_KEY, ("participants", new_id))

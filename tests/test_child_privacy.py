@@ -20,6 +20,7 @@ from sqlalchemy import select
 from accounts.models import Team, User
 from challenges.models import Claim, Photo, Subscription
 from childsafe.models import ModerationHold
+from classes.services import create_class
 from extensions import db
 from notifications.tokens import make_token
 from open311.services import create_key
@@ -42,6 +43,7 @@ EVIDENCE = {
     "team": "Bartholomew and Clementine painted over the tag on the underpass wall",
     "held": "Clementine counted nineteen cans behind the Elmgrove climbing frame",
     "sent back": "Bartholomew wrote something his teacher sent back for a rewrite",
+    "class": "Picked up crisp packets by the pond",
 }
 
 
@@ -55,11 +57,13 @@ class Town:
     adult_team: Team
     photo_keys: list[str]
     unsubscribe_token: str
+    school_class_id: int
+    class_card_names: list[str]  # a real class's children (classes/): safe-word pseudonyms
 
     @property
     def needles(self) -> list[str]:
         names = list(CHILDREN) + list(CHILDREN.values()) + [login.split("@")[0] for login in CHILDREN.values()]
-        return names + list(EVIDENCE.values())
+        return names + list(EVIDENCE.values()) + self.class_card_names
 
 
 def _as(client, login, user):
@@ -141,7 +145,17 @@ def town(app, client, login) -> Town:
     photo_keys = list(db.session.scalars(select(Photo.storage_key).where(Photo.uploader_id.in_([c.id for c in children]))))
     subscription = db.session.scalar(select(Subscription).where(Subscription.user_id == clementine.id))
     token = make_token(app.config["SECRET_KEY"], user_id=clementine.id, subscription_id=subscription.id)
-    return Town(teacher, adult, organiser, children, team, adult_team, photo_keys, token)
+    # A class made by the classes package too, one of whose children has an approved fix.
+    school_class, cards = create_class(db.session, actor=teacher, name="Year 6 Ash", size=2, secret_kind="password",
+                                       hash_method=app.config["PASSWORD_HASH_METHOD"])
+    db.session.commit()
+    pupil = db.session.get(User, cards[0].child_id)
+    pupils_claim = _claim(client, login, pupil, make_quest(organiser, title="Pick up the crisp packets"),
+                          EVIDENCE["class"])
+    login(teacher)
+    approve(teacher, pupils_claim)
+    return Town(teacher, adult, organiser, children, team, adult_team, photo_keys, token, school_class.id,
+                [card.card_name for card in cards])
 
 
 def _values(town: Town) -> dict[str, list]:
@@ -154,6 +168,7 @@ def _values(town: Town) -> dict[str, list]:
         "user_id": [c.id for c in town.children] + [town.adult.id, town.teacher.id],
         "member_id": [c.id for c in town.children] + [town.team.id, town.adult.id],
         "team_id": [town.team.id, town.adult_team.id],
+        "class_id": [town.school_class_id],
         "board": ["participants", "teams"],
         "code": ["first-fix", "closer", "litter"],
         "category": ["litter", "graffiti"],

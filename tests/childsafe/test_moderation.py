@@ -2,8 +2,9 @@
 outside the class sees it; photos are stored without metadata."""
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 
+from accounts.models import TeamMembership
 from accounts.services import join_team
 from challenges import reviews
 from challenges.models import Claim, Photo
@@ -200,3 +201,15 @@ def test_organisers_reviewing_released_work_see_the_work_but_not_the_childs_name
         page = client.get(url).get_data(as_text=True)
         assert CHILD not in page and "a pupil" in page
     assert EVIDENCE in client.get(f"/claims/{claim.id}").get_data(as_text=True)
+
+
+def test_a_teacher_who_approves_the_claim_itself_also_releases_the_held_evidence(client, login):
+    teacher, child, claim, photo = submitted_by_child(client, login)
+    # A class's teacher captains its team without being a member (as classes/ makes it), so
+    # the rule against reviewing your own team's work does not stop them.
+    db.session.execute(delete(TeamMembership).where(TeamMembership.user_id == teacher.id))
+    db.session.commit()
+    login(teacher)
+    assert client.post(f"/claims/{claim.id}/review", data={"decision": "approve", "reason": ""}).status_code == 302
+    assert hold_state(claim.id) == "approved"
+    assert client.get("/moderation").get_data(as_text=True).count(f"/moderation/") == 0

@@ -1,0 +1,1 @@
+"""School classes: a teacher's team of children with teacher-made accounts."""
