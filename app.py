@@ -37,6 +37,7 @@ def import_models() -> None:
     """Every model module, so the metadata (and Alembic) sees every table."""
     import accounts.models  # noqa: F401
     import challenges.models  # noqa: F401
+    import events.models  # noqa: F401
     import notifications.models  # noqa: F401
     import open311.models  # noqa: F401
     import scoring.models  # noqa: F401

@@ -11,6 +11,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from accounts import rules
 from accounts.models import ApiToken, Role, Team, TeamMembership, User
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from events.guards import check_team_join
 from timeutil import utcnow
 
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
@@ -181,6 +182,7 @@ def join_team(session: Session, *, actor: User, code: str) -> Team:
         raise UnknownJoinCode(code)
     if is_member(session, user_id=actor.id, team_id=team.id):
         raise AlreadyInTeam(team.id)
+    check_team_join(session, team_id=team.id)
     session.add(TeamMembership(team_id=team.id, user_id=actor.id))
     session.flush()
     return team

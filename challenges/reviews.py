@@ -28,6 +28,7 @@ from challenges.models import Claim, ClaimMember, ClaimStatus, Quest, Review, Re
 from challenges import services
 from challenges.services import ClaimNotInState, can_act_for_claim, level_of
 from errors import Conflict, Forbidden, ValidationFailed
+from events import services as event_hooks
 from scoring import badges, ledger
 from scoring.models import LedgerEntry
 from scoring.rules import ScoringSettings, dynamic_value, quest_award, review_outcome, split_award
@@ -131,6 +132,7 @@ def review_claim(session: Session, *, actor: User, claim: Claim, decision: str, 
         session.flush()
         if outcome == "approve":
             credited |= _pay_approval(session, claim, settings)
+            event_hooks.claim_scored(session, claim, now)  # an event's scoreboard goes live
     _evaluate_badges(session, credited, now)
     session.flush()
     return claim
@@ -245,6 +247,7 @@ def reverse_claim(session: Session, *, actor: User, claim: Claim, reason: str,
     claim.status = ClaimStatus.reversed.value
     claim.decided_at = now or utcnow()
     session.flush()
+    event_hooks.claim_scored(session, claim, claim.decided_at)
     return claim
 
 
