@@ -110,6 +110,8 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (web_bp, accounts_bp, challenges_bp, scoring_bp, profiles_bp, notifications_bp, feeds_bp, maps_bp,
                       media_bp, api_bp, open311_bp):
         app.register_blueprint(blueprint)
+    from events.views import bp as events_bp
+    app.register_blueprint(events_bp)
 
 
 def register_error_handlers(app: Flask) -> None:
