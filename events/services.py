@@ -7,7 +7,9 @@ flush; views and CLI commands commit.
 The scoreboard counts what the ledger says: the award, rescore and reversal rows of claims
 that registered entries made on the event's quests, written while the event ran
 ([starts_at, ends_at); see scoring.leaderboards.EventScope). More points rank first; on
-equal points, whoever reached the score first (the lower id of their latest counted row).
+equal points, whoever reached the score first (the lower id of their latest award row;
+unlike the general leaderboards, a later rescore of a dynamic quest does not count as
+reaching it later).
 A claim approved after the end does not count: results are final at the end.
 """
 from __future__ import annotations
@@ -17,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -327,6 +329,8 @@ def register(session: Session, *, actor: User, event: Event, team_id: int | None
     outside the registration window, until the event ends."""
     now = now or utcnow()
     organiser = is_event_organiser(session, actor, event)
+    if not organiser:
+        _check_may_register(session, actor=actor, event=event, team_id=team_id, user_id=user_id)
     if now >= event.ends_at or (not organiser and not event.registration_opens_at <= now < event.registration_closes_at):
         raise RegistrationClosed(event, now)
     if event.is_team:
@@ -343,13 +347,22 @@ def register(session: Session, *, actor: User, event: Event, team_id: int | None
     return entry
 
 
+def _check_may_register(session: Session, *, actor: User, event: Event, team_id: int | None,
+                        user_id: int | None) -> None:
+    """Participants enter only their own team (as its captain) or themselves."""
+    if event.is_team:
+        team = session.get(Team, team_id) if team_id else None
+        if team is not None and team.captain_id != actor.id:
+            raise Forbidden("register that team", "its captain registers it.")
+    elif user_id not in (None, actor.id):
+        raise Forbidden("register someone else", "people register themselves.")
+
+
 def _register_team(session: Session, *, actor: User, event: Event, team_id: int | None,
                    organiser: bool) -> EventEntry:
     team = session.get(Team, team_id) if team_id else None
     if team is None:
         raise ValidationFailed({"team_id": ["Choose a team to register."]})
-    if not organiser and team.captain_id != actor.id:
-        raise Forbidden("register that team", "its captain registers it.")
     if session.scalar(select(EventEntry.id).where(EventEntry.event_id == event.id, EventEntry.team_id == team.id)):
         raise AlreadyRegistered(event.id, team.id)
     members = select(TeamMembership.user_id).where(TeamMembership.team_id == team.id)
@@ -366,8 +379,6 @@ def _register_team(session: Session, *, actor: User, event: Event, team_id: int 
 def _register_person(session: Session, *, actor: User, event: Event, user_id: int | None,
                      organiser: bool) -> EventEntry:
     user_id = user_id or actor.id
-    if user_id != actor.id and not organiser:
-        raise Forbidden("register someone else", "people register themselves.")
     if session.get(User, user_id) is None:
         raise ValidationFailed({"user_id": ["There is no such person."]})
     if session.scalar(select(EventEntry.id).where(EventEntry.event_id == event.id, EventEntry.user_id == user_id)):
@@ -456,7 +467,10 @@ def _entry_points(session: Session, event: Event, cutoff: datetime | None):
     """(member, quest_id, points, last ledger id) per entry and quest, from the ledger rows
     the event scope counts (scoring.leaderboards.EventScope)."""
     member = LedgerEntry.team_id if event.is_team else LedgerEntry.user_id
-    stmt = (select(member, Claim.quest_id, func.sum(LedgerEntry.amount), func.max(LedgerEntry.id))
+    # Ties go to who reached the score first: the latest *award* counts, not a rescore that a
+    # dynamic quest's falling value wrote later for an early solver (or a reversal).
+    first_reached = func.coalesce(func.max(case((LedgerEntry.kind == "award", LedgerEntry.id))), 0)
+    stmt = (select(member, Claim.quest_id, func.sum(LedgerEntry.amount), first_reached)
             .join(Claim, Claim.id == LedgerEntry.claim_id)
             .where(member.is_not(None), SCOPE_KINDS["event"].ledger_filter(event.id))
             .group_by(member, Claim.quest_id))
