@@ -3,6 +3,7 @@ browser through Server-Sent Events), organising, registering, results, certifica
 the iCalendar file. `flask events finalise` reveals the results of events that ended."""
 from __future__ import annotations
 
+from types import SimpleNamespace
 from zoneinfo import ZoneInfo
 
 import click
@@ -18,7 +19,7 @@ from errors import DomainError, Forbidden
 from events import ical, rules, services
 from events.forms import AddOrganiserForm, AddQuestForm, EventForm, RegisterTeamForm
 from events.guards import is_event_organiser
-from events.models import Event, EventMode
+from events.models import Event
 from extensions import db
 from forms import to_utc
 from timeutil import utcnow
@@ -134,14 +135,10 @@ def edit_event(event_id: int):
                  "events/form.html", event=event)
 
 
-def _local_copy(event: Event) -> dict:
+def _local_copy(event: Event) -> SimpleNamespace:
     """The event's fields for the form, with times in the site's zone."""
     zone = ZoneInfo(_zone())
-
-    class Local:
-        pass
-
-    copy = Local()
+    copy = SimpleNamespace()
     for name in ("title", "description", "place", "lat", "lon", "mode", "min_team_size", "max_team_size",
                  "hide_quests_until_start", "dynamic_scoring"):
         setattr(copy, name, getattr(event, name))
@@ -197,9 +194,10 @@ def add_organiser(event_id: int):
 @login_required
 def register(event_id: int):
     """Solo events: the viewer enters; team events: the chosen team (its captain, or an organiser)."""
-    form = RegisterTeamForm() if _event(event_id).is_team else EmptyForm()
+    team_event = _event(event_id).is_team
+    form = RegisterTeamForm() if team_event else EmptyForm()
     return _event_action(event_id, form, lambda event: services.register(
-        db.session, actor=current_user, event=event, team_id=getattr(form, "team_id", None) and form.team_id.data),
+        db.session, actor=current_user, event=event, team_id=form.team_id.data if team_event else None),
         "Registered: see you at the start!")
 
 

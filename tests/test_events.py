@@ -11,9 +11,8 @@ from flask import current_app
 from sqlalchemy import func, select
 
 from accounts import services as accounts
-from accounts.models import User
 from challenges import reviews
-from challenges.models import Quest
+from challenges.models import Claim, Quest
 from errors import Forbidden, ValidationFailed
 from events import ical, services
 from events.guards import EventNotRunning, NotRegistered, TeamFull
@@ -274,7 +273,7 @@ def test_an_unregistered_team_taking_an_event_quest_sees_why(client, login):
     login(captain)
     response = client.post(f"/quests/{quest.id}/claim", data={"team_id": team.id}, follow_redirects=True)
     assert "Your team is not registered for it" in response.get_data(as_text=True)
-    assert count(__import__("challenges.models", fromlist=["Claim"]).Claim) == 0
+    assert count(Claim) == 0
 
 
 # --- organising quests --------------------------------------------------------------------------
