@@ -617,3 +617,13 @@ def test_the_event_page_reads_a_fixed_number_of_queries(client):
         enter(event, team, captain)
         approve(organiser, make_claim(captain, quests[n % 2], team=team, submit=True))
     assert page_queries() == few
+
+
+def test_the_public_page_tells_the_script_when_the_board_freezes(client, login):
+    organiser = make_organiser()
+    event = make_event(organiser, freeze_at=utcnow() + timedelta(minutes=30))
+    public = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert f'data-stream="/events/{event.id}/scoreboard/stream"' in public and "data-freeze-at=" in public
+    assert "js/event-board.js" in public
+    login(organiser)
+    assert "data-freeze-at=" not in client.get(f"/events/{event.id}").get_data(as_text=True)

@@ -62,12 +62,18 @@
   var source = new EventSource(box.dataset.stream);
   source.addEventListener("state", function (event) { draw(JSON.parse(event.data)); });
 
-  // At the end the frozen board gives way to the results: load the page again to see them.
-  var endsAt = Date.parse(box.dataset.endsAt);
-  if (!isNaN(endsAt)) {
-    var wait = endsAt - Date.now() + 2000;
-    if (wait > 0 && wait < 2147483647) {
-      window.setTimeout(function () { source.close(); window.location.reload(); }, wait);
-    }
+  function at(moment, action) {
+    var wait = Date.parse(moment) - Date.now() + 1000;
+    if (!isNaN(wait) && wait > 0 && wait < 2147483647) { window.setTimeout(action, wait); }
   }
+
+  // From the freeze the public stream goes quiet until the end: say why the board stands still.
+  if (box.dataset.freezeAt) {
+    at(box.dataset.freezeAt, function () {
+      status.textContent = "The scoreboard is frozen: it shows the standings at the freeze. " +
+        "Final results are revealed at the end.";
+    });
+  }
+  // At the end the frozen board gives way to the results: load the page again to see them.
+  at(box.dataset.endsAt, function () { source.close(); window.location.reload(); });
 })();
