@@ -230,9 +230,11 @@ def update_event(session: Session, *, actor: User, event: Event, hide_quests_unt
     now = now or utcnow()
     values = _clean({name: values.get(name) for name in EVENT_FIELDS})
     problems = rules.event_problems(**values)
+    if values["mode"] != event.mode and (
+            session.scalar(select(EventEntry.id).where(EventEntry.event_id == event.id).limit(1))
+            or session.scalar(select(EventQuest.id).where(EventQuest.event_id == event.id).limit(1))):
+        problems.setdefault("mode", []).append("This event has entries or quests: its mode can no longer change.")
     started = now >= event.starts_at
-    if started and values["mode"] != event.mode:
-        problems.setdefault("mode", []).append("The event has started: its mode can no longer change.")
     if started and bool(dynamic_scoring) != event.dynamic_scoring:
         problems.setdefault("dynamic_scoring", []).append(
             "The event has started: dynamic values can be switched only before the start.")

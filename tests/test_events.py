@@ -627,3 +627,16 @@ def test_the_public_page_tells_the_script_when_the_board_freezes(client, login):
     assert "js/event-board.js" in public
     login(organiser)
     assert "data-freeze-at=" not in client.get(f"/events/{event.id}").get_data(as_text=True)
+
+
+def test_the_mode_stays_once_an_event_has_entries(app, ctx):
+    organiser = make_organiser()
+    start = utcnow() + timedelta(days=1)
+    fields = event_fields(starts_at=start, ends_at=start + timedelta(hours=4), registration_closes_at=start)
+    event = make_event(organiser, **fields)
+    team, captain = team_of(1, "Ants")
+    enter(event, team, captain)
+    with pytest.raises(ValidationFailed) as refused:
+        services.update_event(db.session, actor=organiser, event=event, hide_quests_until_start=False,
+                              dynamic_scoring=False, **{**fields, "mode": "solo"})
+    assert refused.value.fields["mode"] == ["This event has entries or quests: its mode can no longer change."]
