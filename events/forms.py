@@ -1,5 +1,5 @@
 from wtforms import BooleanField, RadioField, SelectField, StringField, TextAreaField
-from wtforms.validators import DataRequired, Length, Optional
+from wtforms.validators import DataRequired, InputRequired, Length, Optional
 
 from events import rules
 from events.models import EventMode
@@ -36,12 +36,15 @@ class EventForm(Form):
 # or hand-made choice gets the service's message rather than "Not a valid choice".
 
 class AddQuestForm(Form):
-    quest_id = SelectField("Quest", coerce=int, validate_choice=False)
+    quest_id = SelectField("Quest", coerce=int, validate_choice=False,
+                           validators=[InputRequired(message="Choose a quest.")])
 
 
 class RegisterTeamForm(Form):
-    team_id = SelectField("Team", coerce=int, validate_choice=False)
+    team_id = SelectField("Team", coerce=int, validate_choice=False,
+                          validators=[InputRequired(message="Choose a team.")])
 
 
 class AddOrganiserForm(Form):
-    user_id = SelectField("Organiser", coerce=int, validate_choice=False)
+    user_id = SelectField("Organiser", coerce=int, validate_choice=False,
+                          validators=[InputRequired(message="Choose an organiser.")])

@@ -640,3 +640,32 @@ def test_the_mode_stays_once_an_event_has_entries(app, ctx):
         services.update_event(db.session, actor=organiser, event=event, hide_quests_until_start=False,
                               dynamic_scoring=False, **{**fields, "mode": "solo"})
     assert refused.value.fields["mode"] == ["This event has entries or quests: its mode can no longer change."]
+
+
+@pytest.mark.parametrize("path, data", [
+    ("/events/{id}/quests", {"quest_id": "abc"}),
+    ("/events/{id}/quests", {"quest_id": "99999"}),
+    ("/events/{id}/quests", {}),
+    ("/events/{id}/register", {"team_id": "not-a-team"}),
+    ("/events/{id}/register", {"team_id": "424242"}),
+    ("/events/{id}/organisers", {"user_id": ""}),
+    ("/events/{id}/edit", {"title": "x", "starts_at": "tomorrow", "mode": "both", "min_team_size": "two",
+                           "lat": "north"}),
+])
+def test_malformed_posts_get_messages_not_errors(client, login, path, data):
+    organiser = make_organiser()
+    event = make_event(organiser)
+    login(organiser)
+    response = client.post(path.format(id=event.id), data=data)
+    assert response.status_code in (302, 404, 422)
+    assert count(EventQuest) == 0 and count(EventEntry) == 0 and count(EventOrganiser) == 0
+    assert db.session.get(Event, event.id).title == "Easton Jam"
+
+
+def test_the_page_says_when_registration_is_closed(client, login):
+    now = utcnow()
+    event = make_event(make_organiser(), registration_opens_at=now - timedelta(days=3),
+                       registration_closes_at=now - timedelta(days=1))
+    login(make_user())
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert "Registration closed at" in page and "Register this team" not in page
