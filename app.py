@@ -39,6 +39,7 @@ def import_models() -> None:
     import challenges.models  # noqa: F401
     import childsafe.models  # noqa: F401
     import classes.models  # noqa: F401
+    import events.models  # noqa: F401
     import notifications.models  # noqa: F401
     import open311.models  # noqa: F401
     import scoring.models  # noqa: F401
@@ -121,6 +122,8 @@ def register_blueprints(app: Flask) -> None:
         app.register_blueprint(blueprint)
     app.register_blueprint(childsafe_bp)  # children's privacy: the teacher's moderation queue
     app.register_blueprint(classes_bp)
+    from events.views import bp as events_bp
+    app.register_blueprint(events_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

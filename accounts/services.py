@@ -18,6 +18,7 @@ from accounts.models import (ApiToken, JoinRequestStatus, Role, Team, TeamInvite
                              User)
 from childsafe.policy import ORGANISER_ROLES, ChildRefused, refuse_public
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from events.guards import check_team_join
 from timeutil import utcnow
 
 JOIN_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: codes are read aloud
@@ -412,6 +413,7 @@ def _add_member(session: Session, team: Team, user: User, *, limit: int | None =
     if user.is_child and session.scalar(select(User.role).where(User.id == team.captain_id)) not in ORGANISER_ROLES:
         raise ChildRefused("join a team that is not run by a teacher")
     check_room(session, team, limit=limit)
+    check_team_join(session, team_id=team.id)  # a team in a running event keeps within its size
     session.add(TeamMembership(team_id=team.id, user_id=user.id, joined_at=now or utcnow()))
     # A request this person left pending is settled by their joining.
     session.execute(update(TeamJoinRequest).where(

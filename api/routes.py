@@ -22,6 +22,7 @@ from challenges.geo import BadArea
 from challenges.models import Claim, ProblemStatus
 from challenges.nearby import Nearby, find_nearby
 from errors import NotFound
+from events import guards as event_guards
 from extensions import db
 from scoring.rules import ScoringSettings
 from scoring.views import board_page, is_window_name, public_around, window_key
@@ -169,7 +170,9 @@ def quests():
 def quest(quest_id: int):
     """A published quest; a proposal only for organisers and its proposer (with a token)."""
     found = challenges.get_quest(db.session, quest_id)
-    if found.status != "published" and not challenges.can_see_quest(optional_bearer_user(), found):
+    viewer = optional_bearer_user()
+    if ((found.status != "published" and not challenges.can_see_quest(viewer, found))
+            or event_guards.quest_hidden(db.session, found.id, viewer)):
         raise NotFound("quest", quest_id)
     return quest_json(found)
 

@@ -31,6 +31,7 @@ from childsafe.services import check_reviewer as check_child_reviewer
 from childsafe.services import may_review_child_claim, review_queue_condition
 from childsafe.services import settle_by_teacher as settle_child_hold
 from errors import Conflict, Forbidden, ValidationFailed
+from events import services as event_hooks
 from scoring import badges, ledger
 from scoring.models import LedgerEntry
 from scoring.rules import ScoringSettings, dynamic_value, quest_award, review_outcome, split_award
@@ -136,6 +137,7 @@ def review_claim(session: Session, *, actor: User, claim: Claim, decision: str, 
         session.flush()
         if outcome == "approve":
             credited |= _pay_approval(session, claim, settings)
+            event_hooks.claim_scored(session, claim, now)  # an event's scoreboard goes live
     _evaluate_badges(session, credited, now)
     session.flush()
     return claim
@@ -260,6 +262,7 @@ def reverse_claim(session: Session, *, actor: User, claim: Claim, reason: str,
     claim.status = ClaimStatus.reversed.value
     claim.decided_at = now or utcnow()
     session.flush()
+    event_hooks.claim_scored(session, claim, claim.decided_at)
     return claim
 
 

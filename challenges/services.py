@@ -21,6 +21,7 @@ from accounts.models import SYSTEM_ROLE, TeamMembership
 from challenges.models import (LIVE_CLAIM_STATES, Claim, ClaimMember, ClaimStatus, Delivery, Problem, ProblemStatus,
                                ProblemUpdate, Quest, QuestMode, QuestStatus, Subscription, SubscriptionKind)
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from events import guards as event_guards
 from maps.area import BBox
 from maps.services import in_bbox
 from notifications.services import publish
@@ -260,7 +261,8 @@ def open_quests_select(now: datetime | None = None) -> Select:
     """Quests still open, soonest-closing first; quests with no end time last."""
     now = now or utcnow()
     return (select(Quest).where(Quest.status == QuestStatus.published.value,
-                                or_(Quest.ends_at.is_(None), Quest.ends_at > now))
+                                or_(Quest.ends_at.is_(None), Quest.ends_at > now),
+                                Quest.id.not_in(event_guards.hidden_quest_ids(now)))
             .order_by(Quest.ends_at.is_(None), Quest.ends_at, Quest.id.desc()))
 
 
@@ -296,6 +298,7 @@ def claim_quest(session: Session, *, actor: User, quest: Quest, team_id: int | N
         raise WrongQuestMode(quest.id, quest.mode)
     if team_id is not None and not is_member(session, user_id=actor.id, team_id=team_id):
         raise Forbidden("claim for that team", "you are not a member of it.")
+    event_guards.check_claim(session, actor=actor, quest_id=quest.id, team_id=team_id, now=now)
     if _live_claim_exists(session, quest.id, user_id=actor.id, team_id=team_id):
         raise AlreadyClaimed(quest.id, team_id)
     claim = Claim(quest_id=quest.id, user_id=actor.id, team_id=team_id,

@@ -19,6 +19,7 @@ from media.services import photos_for, read_uploads, save_photos
 from media.views import upload_settings
 from challenges.models import Problem, ProblemStatus, ProblemUpdate, Quest, QuestMode
 from errors import DomainError, Forbidden, ValidationFailed
+from events import guards as event_guards
 from extensions import db
 from forms import to_utc
 from timeutil import utcnow
@@ -115,7 +116,8 @@ def problem(problem_id: int):
         survivor = tracker.survivor_of(db.session, problem)
         flash(f"Problem #{problem.id} was the same as this one, so they were merged.", "info")
         return redirect(url_for("challenges.problem", problem_id=survivor.id), code=301)
-    quests = db.session.scalars(select(Quest).where(Quest.problem_id == problem.id)).all()
+    quests = db.session.scalars(select(Quest).where(Quest.problem_id == problem.id,
+                                                    Quest.id.not_in(event_guards.hidden_quest_ids()))).all()
     me = current_user if current_user.is_authenticated else None
     photos = photos_for(db.session, problem_ids=[problem.id], update_ids=[u.id for u in problem.updates])
     return render_template(
@@ -296,7 +298,7 @@ def new_quest():
 @bp.get("/quests/<int:quest_id>")
 def quest(quest_id: int):
     quest = db.get_or_404(Quest, quest_id)
-    if not services.can_see_quest(current_user, quest):
+    if not services.can_see_quest(current_user, quest) or event_guards.quest_hidden(db.session, quest.id, current_user):
         abort(404)
     form = ClaimForm()
     if current_user.is_authenticated and quest.mode == QuestMode.team.value:

@@ -95,6 +95,12 @@ _FIXED = (
           "finished-together.svg", None),
     Badge("closer", "Closer", "Made the fix that completed a campaign.",
           "Have the approved fix that brings a campaign to its goal.", "closer.svg", None),
+    Badge("jam-finisher", "Jam Finisher", "Took part in a jam and got a fix approved during it.",
+          "Be in an entry of an event (a jam) that has at least one fix approved while the event runs.",
+          "jam-finisher.svg", None),
+    Badge("jam-podium", "Jam Podium", "Finished a jam in the top three.",
+          "Be in one of the three highest-placed entries with points in an event's final results.",
+          "jam-podium.svg", None),
 )
 
 _CATEGORY_NAMES = {"other": "Odd-Job Fixer"}

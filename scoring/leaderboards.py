@@ -130,6 +130,7 @@ class ScopeKind:
     kind: str
     param: str                  # the request parameter naming a group, e.g. "team_id"
     boards: tuple[str, ...]     # the boards it applies to
+    projected: bool = True      # False: the Redis projection keeps no copy; reads go to SQL
 
     def ledger_filter(self, scope_id: int):
         """SQL condition on ledger_entries: the rows that count in this scope."""
@@ -195,8 +196,44 @@ class ClassScope(ScopeKind):
         return list(conn.execute(select(SchoolClass.id).order_by(SchoolClass.id)).scalars())
 
 
-SCOPE_KINDS: dict[str, ScopeKind] = {"team": TeamScope()}
-SCOPE_KINDS["class"] = ClassScope()
+class EventScope(ScopeKind):
+    """An event's board: only what its registered entries earned on its quests (the award,
+    rescore and reversal rows of their claims) while it ran, [starts_at, ends_at); a caller
+    wanting the board as of a moment (a freeze) passes a window ending then. It filters
+    ledger rows rather than members, so the Redis projection cannot copy whole-board
+    standings into it: it is not projected, and reads answer from SQL (an event has dozens
+    of entries, read by one indexed join)."""
+
+    kind, param, boards = "event", "event_id", ("participants", "teams")
+    projected = False
+
+    def ledger_filter(self, scope_id: int):
+        from challenges.models import Claim
+        from events.models import Event, EventEntry, EventQuest
+
+        entrant = or_(EventEntry.team_id == Claim.team_id,
+                      and_(Claim.team_id.is_(None), EventEntry.user_id == Claim.user_id))
+        claims = (select(Claim.id)
+                  .join(EventQuest, and_(EventQuest.quest_id == Claim.quest_id, EventQuest.event_id == scope_id))
+                  .join(EventEntry, and_(EventEntry.event_id == scope_id, entrant)))
+        starts = select(Event.starts_at).where(Event.id == scope_id).scalar_subquery()
+        ends = select(Event.ends_at).where(Event.id == scope_id).scalar_subquery()
+        return and_(LedgerEntry.kind.in_(("award", "rescore", "reversal")), LedgerEntry.claim_id.in_(claims),
+                    LedgerEntry.created_at >= starts, LedgerEntry.created_at < ends)
+
+    def exists(self, conn, scope_id: int) -> bool:
+        from events.models import Event
+
+        return scope_id <= MAX_ROW_ID and conn.execute(select(Event.id).where(Event.id == scope_id)).first() is not None
+
+    def groups_of(self, conn, member_ids=None):
+        return []
+
+    def all_ids(self, conn):
+        return []
+
+
+SCOPE_KINDS: dict[str, ScopeKind] = {"team": TeamScope(), "class": ClassScope(), "event": EventScope()}
 
 
 def team_scope(team_id: int | None) -> Scope | None:
@@ -810,6 +847,8 @@ class RedisLeaderboard:
             return script(keys=keys_then_args[:count], args=keys_then_args[count:])
 
     def _read(self, board: str, window: WindowLike, scope: Scope | None, read, from_sql):
+        if scope is not None and not scope_kind(board, scope).projected:
+            return from_sql()
         try:
             result = read()
             if result is _UNBUILT and self._build_finished(board, window, scope):
@@ -1045,7 +1084,7 @@ class RedisLeaderboard:
             for board in BOARDS:
                 self._write_all_names(conn, batch, board)
             for board in BOARDS:
-                kinds = [k for k in SCOPE_KINDS.values() if board in k.boards]
+                kinds = [k for k in SCOPE_KINDS.values() if board in k.boards and k.projected]
                 memberships = {k.kind: _group_map(k.groups_of(conn)) for k in kinds}
                 scope_ids = {k.kind: k.all_ids(conn) for k in kinds}
                 for window in live:
@@ -1088,7 +1127,7 @@ class RedisLeaderboard:
         with self.sql.engine.connect() as conn:
             live = self.calendar.live(conn)
             for board in BOARDS:
-                kinds = [k for k in SCOPE_KINDS.values() if board in k.boards]
+                kinds = [k for k in SCOPE_KINDS.values() if board in k.boards and k.projected]
                 memberships = {k.kind: _group_map(k.groups_of(conn)) for k in kinds}
                 scope_ids = {k.kind: k.all_ids(conn) for k in kinds}
                 for window in live:
@@ -1186,7 +1225,7 @@ def _groups(conn, board: str, member_ids: Iterable[int]) -> dict[int, list[Scope
     groups: dict[int, list[Scope]] = defaultdict(list)
     member_ids = sorted(member_ids)
     for kind in SCOPE_KINDS.values():
-        if board in kind.boards and member_ids:
+        if board in kind.boards and kind.projected and member_ids:
             for member_id, scope_id in kind.groups_of(conn, member_ids):
                 groups[member_id].append(Scope(kind.kind, scope_id))
     return groups

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import itertools
 from dataclasses import dataclass
+from datetime import timedelta
 from urllib.parse import urlencode
 
 import pytest
@@ -21,17 +22,25 @@ from accounts.models import Team, User
 from challenges.models import Claim, Photo, Subscription
 from childsafe.models import ModerationHold
 from classes.services import create_class
+from events import services as event_services
+from events.models import EventEntry
 from extensions import db
 from notifications.tokens import make_token
 from open311.services import create_key
 from scoring import badges
 from tests.childsafe.helpers import upload
+from tests.events_helpers import add_quests, make_event, set_times
 from tests.factories import approve, make_organiser, make_problem, make_quest, make_team, make_user
 from tests.media.samples import photo_with_gps
 from tests.notifications.helpers import drain
+from timeutil import utcnow
 
 # Routes not crawled, and why. Streams (Server-Sent Events) never end; static files are ours.
-SKIPPED = {"static": "our own CSS, JavaScript and images"}
+SKIPPED = {
+    "static": "our own CSS, JavaScript and images",
+    "events.scoreboard_stream": "a stream that never ends; its states are /events/<id>/scoreboard.json's, crawled",
+    "events.organiser_stream": "a stream that never ends, for the event's organisers only (403 to everyone else)",
+}
 
 CHILDREN = {  # display name -> login (email)
     "Zephyrine Quackenbush": "zephyrine.quackenbush@pupils.invalid",
@@ -44,6 +53,7 @@ EVIDENCE = {
     "held": "Clementine counted nineteen cans behind the Elmgrove climbing frame",
     "sent back": "Bartholomew wrote something his teacher sent back for a rewrite",
     "class": "Picked up crisp packets by the pond",
+    "jam": "Zephyrine weeded the tree pits on Stapleton Road for the jam",
 }
 
 
@@ -59,6 +69,7 @@ class Town:
     unsubscribe_token: str
     school_class_id: int
     class_card_names: list[str]  # a real class's children (classes/): safe-word pseudonyms
+    event_id: int
 
     @property
     def needles(self) -> list[str]:
@@ -154,8 +165,18 @@ def town(app, client, login) -> Town:
                           EVIDENCE["class"])
     login(teacher)
     approve(teacher, pupils_claim)
+    # A jam the class took part in, now over: its board, results and certificates.
+    jam = make_event(organiser, title="Easton Jam", registration_closes_at=utcnow() + timedelta(minutes=30))
+    [jam_quest] = add_quests(organiser, jam, 1)
+    event_services.register(db.session, actor=organiser, event=jam, team_id=team.id)
+    db.session.commit()
+    jam_claim = _claim(client, login, zephyrine, jam_quest, EVIDENCE["jam"], team=team, members=(zephyrine,))
+    _moderate(client, login, teacher, jam_claim, "approve")
+    approve(organiser, jam_claim)
+    set_times(jam, ends_at=utcnow() + timedelta(seconds=1), registration_closes_at=utcnow())
+    set_times(jam, ends_at=utcnow())
     return Town(teacher, adult, organiser, children, team, adult_team, photo_keys, token, school_class.id,
-                [card.card_name for card in cards])
+                [card.card_name for card in cards], jam.id)
 
 
 def _values(town: Town) -> dict[str, list]:
@@ -169,6 +190,8 @@ def _values(town: Town) -> dict[str, list]:
         "member_id": [c.id for c in town.children] + [town.team.id, town.adult.id],
         "team_id": [town.team.id, town.adult_team.id],
         "class_id": [town.school_class_id],
+        "event_id": [town.event_id],
+        "entry_id": list(db.session.scalars(select(EventEntry.id))),
         "board": ["participants", "teams"],
         "code": ["first-fix", "closer", "litter"],
         "category": ["litter", "graffiti"],
