@@ -40,6 +40,7 @@ def import_models() -> None:
     import notifications.models  # noqa: F401
     import open311.models  # noqa: F401
     import scoring.models  # noqa: F401
+    import webhooks.models  # noqa: F401
 
 
 def register_extensions(app: Flask) -> None:
@@ -109,6 +110,8 @@ def register_blueprints(app: Flask) -> None:
     for blueprint in (web_bp, accounts_bp, challenges_bp, scoring_bp, profiles_bp, notifications_bp, feeds_bp, maps_bp,
                       media_bp, api_bp, open311_bp):
         app.register_blueprint(blueprint)
+    from webhooks.views import bp as webhooks_bp
+    app.register_blueprint(webhooks_bp)  # webhook pages and the `flask webhooks` CLI
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -165,6 +165,11 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or None,  # None: REDIS_URL, else memory
         "RATELIMIT_OVERRIDES": _ratelimit_overrides_from_env(),
         "TRUSTED_PROXIES": _int_from_env("FIXQUEST_TRUSTED_PROXIES", 0, 0, 10),
+        # Webhooks (see webhooks/ and README "Webhooks").
+        "WEBHOOK_SIGNING_KEY": os.environ.get("FIXQUEST_WEBHOOK_SIGNING_KEY") or None,  # None: SECRET_KEY
+        "WEBHOOK_TIMEOUT_SECONDS": _int_from_env("FIXQUEST_WEBHOOK_TIMEOUT_SECONDS", 5, 1, 60),
+        "WEBHOOK_RETRY_HOURS": _int_from_env("FIXQUEST_WEBHOOK_RETRY_HOURS", 24, 1, 168),
+        "WEBHOOK_DISABLE_AFTER": _int_from_env("FIXQUEST_WEBHOOK_DISABLE_AFTER", 5, 1, 1000),
     }
 
 

@@ -32,6 +32,7 @@ from scoring import badges, ledger
 from scoring.models import LedgerEntry
 from scoring.rules import ScoringSettings, dynamic_value, quest_award, review_outcome, split_award
 from timeutil import utcnow
+from webhooks import services as webhooks
 
 DEFAULT_SETTINGS = ScoringSettings()
 PAYOUT_KINDS = ("award", "rescore", "reversal")
@@ -131,6 +132,7 @@ def review_claim(session: Session, *, actor: User, claim: Claim, decision: str, 
         session.flush()
         if outcome == "approve":
             credited |= _pay_approval(session, claim, settings)
+            webhooks.claim_approved(session, claim)
     _evaluate_badges(session, credited, now)
     session.flush()
     return claim
