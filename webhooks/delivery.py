@@ -9,8 +9,8 @@ sweep) can run at once:
    connection goes to the checked address, the signature is made with this attempt's
    time, redirects are not followed, and only a 2xx counts as delivered.
 3. record: a WebhookAttempt log row, and the row moves to delivered, back to pending with
-   the next backoff, or to failed once the next try would fall outside the retry window
-   (WEBHOOK_RETRY_HOURS after the first attempt). A failed delivery counts against its
+   the next backoff (the last try falls exactly at the end of the retry window,
+   WEBHOOK_RETRY_HOURS after the first attempt), or to failed after that last try. A failed delivery counts against its
    webhook; WEBHOOK_DISABLE_AFTER of them in a row disable it and its owner is emailed.
    Any 2xx resets the count. Commit.
 
@@ -163,7 +163,7 @@ def headers_for(delivery: WebhookDelivery, secret: str, body: bytes, now: dateti
 
 
 def _attempt(target_url: str, allow_private: bool, body: bytes, headers: dict, timeout: float, *,
-             post: Post, resolver: ssrf.Resolver) -> tuple[int | None, str | None]:
+             post: Post, resolver: ssrf.Resolver | None) -> tuple[int | None, str | None]:
     try:
         target = ssrf.check(target_url, allow_private=allow_private, resolver=resolver)
         status = post(target, body, headers, timeout)
@@ -177,7 +177,7 @@ def _attempt(target_url: str, allow_private: bool, body: bytes, headers: dict, t
 
 
 def deliver(session: Session, delivery_id: int, *, settings: Settings, now: datetime | None = None,
-            post: Post = http_post, resolver: ssrf.Resolver = ssrf.system_resolver,
+            post: Post = http_post, resolver: ssrf.Resolver | None = None,
             notify: Callable[[Webhook], None] | None = None) -> Outcome | None:
     """Make one attempt at a delivery if it is due; None if it was not. `now` fixes the
     clock (tests): it dates the attempt, the signature and the next retry."""
@@ -215,11 +215,11 @@ def _record(session: Session, delivery_id: int, attempts: int, *, status: int | 
             now: datetime, duration_ms: int, first_attempt_at: datetime, settings: Settings) -> Outcome:
     mine = and_(WebhookDelivery.id == delivery_id, WebhookDelivery.state == DeliveryState.sending.value,
                 WebhookDelivery.attempts == attempts)
-    retry_at = now + backoff(attempts)
+    window_ends = first_attempt_at + settings.retry_window
     if error is None:
         state, values = DeliveryState.delivered.value, dict(delivered_at=now, next_attempt_at=None)
-    elif retry_at <= first_attempt_at + settings.retry_window:
-        state, values = DeliveryState.pending.value, dict(next_attempt_at=retry_at)
+    elif now < window_ends:  # the last try is at the window's end
+        state, values = DeliveryState.pending.value, dict(next_attempt_at=min(now + backoff(attempts), window_ends))
     else:
         state, values = DeliveryState.failed.value, dict(next_attempt_at=None)
     webhook_id = session.scalar(
@@ -264,7 +264,7 @@ def _count_failure(session: Session, webhook_id: int, *, now: datetime, error: s
 
 
 def retry_due(session: Session, *, settings: Settings, now: datetime | None = None, post: Post = http_post,
-              resolver: ssrf.Resolver = ssrf.system_resolver,
+              resolver: ssrf.Resolver | None = None,
               notify: Callable[[Webhook], None] | None = None) -> list[Outcome]:
     """Send every delivery that is due (first tries whose job was lost, retries whose
     time has come, lapsed claims), batch by batch. For the cron and the worker's tick."""

@@ -133,7 +133,7 @@ def _check_events(events: Iterable[str]) -> list[str]:
     return chosen
 
 
-def check_url(url: str, *, allow_private: bool, resolver: ssrf.Resolver = ssrf.system_resolver) -> str:
+def check_url(url: str, *, allow_private: bool, resolver: ssrf.Resolver | None = None) -> str:
     url = (url or "").strip()
     if not url:
         raise ValidationFailed({"url": ["Enter the URL to send events to."]})
@@ -147,17 +147,27 @@ def check_url(url: str, *, allow_private: bool, resolver: ssrf.Resolver = ssrf.s
 
 
 def register(session: Session, *, actor: User, url: str, events: Iterable[str], description: str | None = None,
-             allow_private: bool = False, resolver: ssrf.Resolver = ssrf.system_resolver,
+             allow_private: bool = False, resolver: ssrf.Resolver | None = None,
              now: datetime | None = None) -> Webhook:
     if not may_register(actor):
         raise Forbidden("register a webhook", "only organisers and admins do that.")
     if allow_private and not actor.is_admin:
         raise Forbidden("allow private addresses", "only admins do that.")
     description = (description or "").strip() or None
+    fields: dict[str, list[str]] = {}
     if description and len(description) > DESCRIPTION_MAX:
-        raise ValidationFailed({"description": [f"Keep this to {DESCRIPTION_MAX} characters or fewer."]})
-    chosen = _check_events(events)
-    url = check_url(url, allow_private=allow_private, resolver=resolver)
+        fields["description"] = [f"Keep this to {DESCRIPTION_MAX} characters or fewer."]
+    chosen: list[str] = []
+    try:
+        chosen = _check_events(events)
+    except ValidationFailed as error:
+        fields.update(error.fields)
+    try:
+        url = check_url(url, allow_private=allow_private, resolver=resolver)
+    except ValidationFailed as error:
+        fields.update(error.fields)
+    if fields:
+        raise ValidationFailed(fields)
     owned = session.scalar(select(func.count()).select_from(Webhook).where(Webhook.owner_id == actor.id))
     if owned >= MAX_PER_OWNER:
         raise TooManyWebhooks(actor.id, MAX_PER_OWNER)

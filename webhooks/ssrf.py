@@ -108,12 +108,13 @@ def parse(url: str) -> tuple[str, str, int, str]:
     return scheme, host, port or SCHEMES[scheme], path
 
 
-def check(url: str, *, allow_private: bool = False, resolver: Resolver = system_resolver) -> Target:
-    """Resolve the URL's host and refuse it if ANY of its addresses is refused (an
-    attacker's name may resolve to one public and one private address)."""
+def check(url: str, *, allow_private: bool = False, resolver: Resolver | None = None) -> Target:
+    """Resolve the URL's host (with `resolver`, by default the system's) and refuse it if
+    ANY of its addresses is refused (a name may resolve to one public and one private
+    address)."""
     scheme, host, port, path = parse(url)
     try:
-        addresses = list(resolver(host, port))
+        addresses = list((resolver or system_resolver)(host, port))
     except (OSError, UnicodeError) as exc:
         raise UnsafeUrl(f"The host {host} could not be found ({exc}).") from None
     if not addresses:
