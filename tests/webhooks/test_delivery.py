@@ -323,7 +323,6 @@ def test_deleting_a_webhook_mid_delivery_records_nothing(ctx):
     [row] = deliveries(webhook.id)
 
     def post(target, body, headers, timeout):
-        from flask import current_app
         from sqlalchemy.orm import Session
 
         with Session(db.engine) as other:

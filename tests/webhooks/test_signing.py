@@ -65,3 +65,20 @@ def test_one_matching_v1_among_several_is_enough():
 def test_malformed_headers_are_refused(header):
     with pytest.raises(InvalidSignature):
         verify(SECRET, header, BODY, now=T)
+
+
+def test_the_readme_example_accepts_ours_and_refuses_tampered_and_replayed_deliveries():
+    import pathlib
+    import time
+
+    readme = (pathlib.Path(__file__).parents[2] / "README.md").read_text()
+    section = readme[readme.index("## Webhooks"):]
+    code = section[section.index("```python") + len("```python"):]
+    namespace: dict = {}
+    exec(code[:code.index("```")], namespace)  # noqa: S102 (our own README)
+    readme_verify = namespace["verify"]
+    now = int(time.time())
+    assert readme_verify(SECRET, sign(SECRET, now, BODY), BODY)
+    assert not readme_verify(SECRET, sign(SECRET, now, BODY), BODY + b" ")
+    assert not readme_verify("whsec_other", sign(SECRET, now, BODY), BODY)
+    assert not readme_verify(SECRET, sign(SECRET, now - 301, BODY), BODY)
