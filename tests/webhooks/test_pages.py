@@ -172,3 +172,15 @@ def test_the_delivery_log_reads_in_a_few_queries(client, login, ctx, app):
         response = client.get(f"/webhooks/{webhook.id}")
     assert response.status_code == 200 and response.get_data(as_text=True).count("campaign.milestone") >= 10
     assert len(statements) <= 7, statements
+
+
+def test_an_organiser_has_at_most_twenty_webhooks(ctx):
+    import pytest
+
+    owner = make_organiser()
+    for n in range(services.MAX_PER_OWNER):
+        services.register(db.session, actor=owner, url=f"https://hooks.example.org/{n}",
+                          events=["problem.created"], resolver=lambda h, p: ["93.184.216.34"])
+    with pytest.raises(services.TooManyWebhooks):
+        services.register(db.session, actor=owner, url="https://hooks.example.org/one-more",
+                          events=["problem.created"], resolver=lambda h, p: ["93.184.216.34"])

@@ -83,3 +83,33 @@ def test_the_post_connects_to_the_checked_address_and_never_resolves_again(recei
     [request] = receiver.requests
     assert request.path == "/hook"
     assert request.headers["Host"] == f"rebinding.invalid:{receiver.port}"
+
+
+def test_https_checks_the_certificate_against_the_urls_host_not_the_address(tmp_path):
+    """Dialling the checked address must not switch TLS verification off: a certificate
+    that is not trusted (here self-signed) is refused."""
+    import shutil
+    import ssl
+    import subprocess
+    import threading
+    from http.server import BaseHTTPRequestHandler, HTTPServer
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", str(key), "-out",
+                    str(cert), "-days", "1", "-subj", "/CN=hooks.example.org"], check=True, capture_output=True)
+    server = HTTPServer(("127.0.0.1", 0), BaseHTTPRequestHandler)
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(cert, key)
+    server.socket = context.wrap_socket(server.socket, server_side=True)
+    thread = threading.Thread(target=server.handle_request, daemon=True)
+    thread.start()
+    target = ssrf.Target(url="https://hooks.example.org/", scheme="https", host="hooks.example.org",
+                         port=server.server_address[1], path="/", addresses=("127.0.0.1",))
+    try:
+        with pytest.raises(ssl.SSLCertVerificationError):
+            http_post(target, b"{}", {}, 5)
+    finally:
+        thread.join(5)
+        server.server_close()
