@@ -36,7 +36,7 @@ def _no_store(response):
 def _detail(webhook, *, secret: str | None = None, status: int = 200):
     deliveries = services.deliveries_of(db.session, webhook)
     page = render_template("webhooks/detail.html", webhook=webhook, deliveries=deliveries, secret=secret,
-                           events=services.EVENTS, action=ActionForm(),
+                           events=services.EVENTS,
                            private_form=AllowPrivateForm(formdata=None, allow_private=webhook.allow_private))
     return _no_store(current_app.make_response((page, status)))
 
