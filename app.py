@@ -43,6 +43,7 @@ def import_models() -> None:
     import notifications.models  # noqa: F401
     import open311.models  # noqa: F401
     import scoring.models  # noqa: F401
+    import webhooks.models  # noqa: F401
 
 
 def register_extensions(app: Flask) -> None:
@@ -124,6 +125,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(classes_bp)
     from events.views import bp as events_bp
     app.register_blueprint(events_bp)
+    from webhooks.views import bp as webhooks_bp
+    app.register_blueprint(webhooks_bp)  # webhook pages and the `flask webhooks` CLI
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -172,6 +172,11 @@ def from_environment(instance_path: str) -> dict:
         # Children's privacy (see childsafe/ and README "Children's privacy"); checked in childsafe.views.
         "CHILD_QUIET_HOURS": os.environ.get("FIXQUEST_CHILD_QUIET_HOURS", "18:00-08:00"),
         "CHILD_QUIET_DAYS": os.environ.get("FIXQUEST_CHILD_QUIET_DAYS", "sat,sun"),
+        # Webhooks (see webhooks/ and README "Webhooks").
+        "WEBHOOK_SIGNING_KEY": os.environ.get("FIXQUEST_WEBHOOK_SIGNING_KEY") or None,  # None: SECRET_KEY
+        "WEBHOOK_TIMEOUT_SECONDS": _int_from_env("FIXQUEST_WEBHOOK_TIMEOUT_SECONDS", 5, 1, 60),
+        "WEBHOOK_RETRY_HOURS": _int_from_env("FIXQUEST_WEBHOOK_RETRY_HOURS", 24, 1, 168),
+        "WEBHOOK_DISABLE_AFTER": _int_from_env("FIXQUEST_WEBHOOK_DISABLE_AFTER", 5, 1, 1000),
     }
 
 

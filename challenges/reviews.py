@@ -36,6 +36,7 @@ from scoring import badges, ledger
 from scoring.models import LedgerEntry
 from scoring.rules import ScoringSettings, dynamic_value, quest_award, review_outcome, split_award
 from timeutil import utcnow
+from webhooks import services as webhooks
 
 DEFAULT_SETTINGS = ScoringSettings()
 PAYOUT_KINDS = ("award", "rescore", "reversal")
@@ -138,6 +139,7 @@ def review_claim(session: Session, *, actor: User, claim: Claim, decision: str, 
         if outcome == "approve":
             credited |= _pay_approval(session, claim, settings)
             event_hooks.claim_scored(session, claim, now)  # an event's scoreboard goes live
+            webhooks.claim_approved(session, claim)
     _evaluate_badges(session, credited, now)
     session.flush()
     return claim

@@ -28,6 +28,7 @@ from notifications.services import publish
 from scoring import ledger
 from scoring.levels import level_for
 from timeutil import as_utc, utcnow
+from webhooks import services as webhooks
 
 
 class QuestClosed(Conflict):
@@ -118,6 +119,7 @@ def report_problem(session: Session, *, actor: User, title: str, description: st
                                          problem_id=problem.id, delivery=Delivery.immediate.value)])
     session.flush()
     publish(session, entry)  # area and category subscribers hear of new problems
+    webhooks.problem_created(session, problem)
     return problem
 
 
@@ -172,6 +174,7 @@ def change_status(session: Session, *, actor: User, problem: Problem, status: st
     session.add(entry)
     session.flush()
     publish(session, entry)
+    webhooks.problem_status_changed(session, entry)
     return entry
 
 

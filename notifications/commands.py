@@ -14,6 +14,7 @@ from notifications.delivery import DeliveryReport, deliver_due, digest_cutoff, s
 from notifications.jobs import RqJobQueue, job_context
 from notifications.services import fan_out, unfanned_update_ids
 from timeutil import utcnow
+from webhooks import jobs as webhook_jobs
 
 notifications_cli = AppGroup("notifications", help="Deliver problem updates to subscribers.")
 
@@ -75,6 +76,7 @@ def _tick(app: Flask) -> None:
         try:
             deliver_everything_due()
             send_scheduled_digest()
+            webhook_jobs.retry_due()  # due webhook deliveries (webhooks/) on the same tick
         except Exception:  # keep ticking: the next minute may work
             app.logger.exception("notifications tick failed")
 

@@ -30,6 +30,7 @@ from open311.services import create_key
 from scoring import badges
 from tests.childsafe.helpers import upload
 from tests.events_helpers import add_quests, make_event, set_times
+from tests.webhooks.helpers import make_webhook
 from tests.factories import approve, make_organiser, make_problem, make_quest, make_team, make_user
 from tests.media.samples import photo_with_gps
 from tests.notifications.helpers import drain
@@ -70,6 +71,7 @@ class Town:
     school_class_id: int
     class_card_names: list[str]  # a real class's children (classes/): safe-word pseudonyms
     event_id: int
+    webhook_id: int
 
     @property
     def needles(self) -> list[str]:
@@ -175,8 +177,9 @@ def town(app, client, login) -> Town:
     approve(organiser, jam_claim)
     set_times(jam, ends_at=utcnow() + timedelta(seconds=1), registration_closes_at=utcnow())
     set_times(jam, ends_at=utcnow())
+    webhook = make_webhook(organiser, "https://council.example/hooks", allow_private=False)
     return Town(teacher, adult, organiser, children, team, adult_team, photo_keys, token, school_class.id,
-                [card.card_name for card in cards], jam.id)
+                [card.card_name for card in cards], jam.id, webhook.id)
 
 
 def _values(town: Town) -> dict[str, list]:
@@ -191,6 +194,7 @@ def _values(town: Town) -> dict[str, list]:
         "team_id": [town.team.id, town.adult_team.id],
         "class_id": [town.school_class_id],
         "event_id": [town.event_id],
+        "webhook_id": [town.webhook_id],
         "entry_id": list(db.session.scalars(select(EventEntry.id))),
         "board": ["participants", "teams"],
         "code": ["first-fix", "closer", "litter"],
