@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
 def import_models() -> None:
     """Every model module, so the metadata (and Alembic) sees every table."""
     import accounts.models  # noqa: F401
+    import campaigns.models  # noqa: F401
     import challenges.models  # noqa: F401
     import notifications.models  # noqa: F401
     import open311.models  # noqa: F401
@@ -93,6 +94,7 @@ class BoundedIntConverter(IntegerConverter):
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
     from accounts.views import bp as accounts_bp
+    from campaigns.views import bp as campaigns_bp
     from api import bp as api_bp
     from challenges.views import bp as challenges_bp
     from feeds.views import bp as feeds_bp
@@ -107,7 +109,7 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
     csrf.exempt(open311_bp)  # api_key in the form, no cookies
     for blueprint in (web_bp, accounts_bp, challenges_bp, scoring_bp, profiles_bp, notifications_bp, feeds_bp, maps_bp,
-                      media_bp, api_bp, open311_bp):
+                      media_bp, api_bp, open311_bp, campaigns_bp):
         app.register_blueprint(blueprint)
 
 

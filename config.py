@@ -165,6 +165,8 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or None,  # None: REDIS_URL, else memory
         "RATELIMIT_OVERRIDES": _ratelimit_overrides_from_env(),
         "TRUSTED_PROXIES": _int_from_env("FIXQUEST_TRUSTED_PROXIES", 0, 0, 10),
+        # Campaigns (see campaigns/ and README "Campaigns and impact"): points per pledge token.
+        "TOKEN_POINTS": _int_from_env("FIXQUEST_TOKEN_POINTS", 10, 1, 100_000),
     }
 
 

@@ -26,6 +26,7 @@ from accounts.services import team_ids_of
 from challenges import rules as challenge_rules
 from challenges.models import Claim, ClaimMember, ClaimStatus, Quest, Review, ReviewMode
 from challenges import services
+from campaigns import services as campaigns
 from challenges.services import ClaimNotInState, can_act_for_claim, level_of
 from errors import Conflict, Forbidden, ValidationFailed
 from scoring import badges, ledger
@@ -131,6 +132,7 @@ def review_claim(session: Session, *, actor: User, claim: Claim, decision: str, 
         session.flush()
         if outcome == "approve":
             credited |= _pay_approval(session, claim, settings)
+            campaigns.after_approval(session, claim=claim, now=now)  # milestones, campaign badges, live progress
     _evaluate_badges(session, credited, now)
     session.flush()
     return claim

@@ -12,6 +12,7 @@ from challenges import reviews, rules, services, tracker
 from challenges.forms import (AreaForm, CategoryFollowForm, ClaimForm, CommentForm, EvidenceForm, MergeForm,
                               ProblemForm, QuestForm, ReverseForm, ReviewForm, StatusForm, WardForm)
 from challenges.nearby import find_nearby
+from campaigns import services as campaign_services
 from media.images import PhotoRejected
 from scoring.rules import ScoringSettings
 from media.services import photos_for, read_uploads, save_photos
@@ -381,6 +382,7 @@ def submit(claim_id: int):
         try:
             services.submit_evidence(db.session, actor=current_user, claim=claim, evidence=form.evidence.data,
                                      members=form.members.data if claim.team_id else None)
+            campaign_services.record_hours(db.session, actor=current_user, claim=claim, hours=form.hours.data)
             _attach_photos(form, claim_id=claim.id)
         except (ValidationFailed, PhotoRejected) as error:
             db.session.rollback()
