@@ -309,3 +309,17 @@ def fix_story_of(problem_id: int):
     may_write = (not story and current_user.is_authenticated
                  and stories.story_refusal(db.session, current_user, get_problem(db.session, problem_id)) is None)
     return (story[0] if story else None), may_write
+
+
+# --- commands (flask --app app campaigns ...) --------------------------------------------------
+
+@bp.cli.command("close-voting")
+def close_voting_command():
+    """Count the votes that have closed and choose a campaign (run it from cron)."""
+    import click
+
+    chosen = services.close_voting(db.session, actor=None)
+    finished = services.finish_due(db.session)
+    db.session.commit()
+    click.echo(f"Chosen: {chosen.title} (#{chosen.id})" if chosen else "No vote has closed.")
+    click.echo(f"Campaigns finished: {finished}")

@@ -393,3 +393,26 @@ def test_hours_given_with_evidence_are_kept_and_nonsense_is_refused(client, logi
     response = client.post(f"/claims/{claim.id}/submit", data={"evidence": "Cleared it.", "hours": "1.5"})
     assert response.status_code == 302
     assert db.session.get(ClaimHours, claim.id).hours == 1.5
+
+
+def test_the_campaign_page_reads_the_same_number_of_queries_however_many_contributors(client, ctx):
+    organiser = make_organiser()
+    campaign = make_campaign(organiser, goal=20)
+    counts = []
+    for _ in range(2):
+        fix(organiser)
+        captain = make_user()
+        fix(organiser, captain, team=make_team(captain))
+        with counting(db.engine) as statements:
+            assert client.get(f"/campaigns/{campaign.id}").status_code == 200
+        counts.append(len(statements))
+    assert counts[0] == counts[1] <= 14
+
+
+def test_the_campaigns_list_reads_one_count_per_campaign_shown(client, ctx):
+    organiser = make_organiser()
+    for n in range(3):
+        make_campaign(organiser, title=f"Campaign {n}")
+    with counting(db.engine) as statements:
+        assert client.get("/campaigns").status_code == 200
+    assert len(statements) <= 3 + 5
