@@ -241,8 +241,7 @@ def _place_query() -> tuple[BBox | Circle, int] | Response:
 
 
 def _bad_place(message: str) -> Response:
-    body = render_template("error.html", title="Which place?", message=message)
-    return Response(body, 400)
+    return Response(render_template("campaigns/impact_place.html", error=message, args=request.args), 400)
 
 
 def _place_params(area: BBox | Circle, weeks: int) -> dict:
@@ -252,6 +251,8 @@ def _place_params(area: BBox | Circle, weeks: int) -> dict:
 
 @bp.get("/impact")
 def place_impact():
+    if not any(request.args.get(name) for name in ("bbox", "lat", "lon", "radius_m")) and "weeks" not in request.args:
+        return render_template("campaigns/impact_place.html", error=None, args=request.args)
     query = _place_query()
     if isinstance(query, Response):
         return query

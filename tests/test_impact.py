@@ -79,8 +79,13 @@ def test_the_csv_downloads_hold_the_same_numbers_and_no_people(client, town):
     assert rows["weeks"][0] == ["week_starting", "problems_fixed"] and len(rows["weeks"]) == 7
 
 
+def test_without_a_place_the_page_asks_for_one(client, ctx):
+    page = client.get("/impact").get_data(as_text=True)
+    assert '<label for="bbox">' in page and '<label for="radius_m">' in page
+
+
 @pytest.mark.parametrize("query, message", [
-    ("", "Say which area"),
+    ("weeks=4", "Say which area"),
     ("bbox=nonsense", "Give four numbers"),
     ("bbox=-2.6,51.5,-2.5,51.4", "must not be above the maximum"),
     ("lat=51.45&lon=-2.58&radius_m=99999", "Must be between 1 and 5000 metres."),
@@ -92,6 +97,7 @@ def test_nonsense_places_are_a_400_with_a_clear_message(client, ctx, query, mess
         response = client.get(f"{path}?{query}")
         assert response.status_code == 400
         assert message in response.get_data(as_text=True)
+    assert client.get("/impact.csv").status_code == 400
     assert client.get(f"/impact.csv?{PLACE}&table=people").status_code == 400
 
 
