@@ -236,8 +236,14 @@ def fixes_select(columns, *, area: Area, categories: Sequence[str] = (), since: 
 
 
 def _campaign_fixes(campaign: Campaign, *columns) -> Select:
+    """The campaign's counted fixes; none before it has started (no start: an empty window)."""
     return fixes_select(columns, area=area_of(campaign), categories=campaign.category_list,
-                        since=campaign.starts_at, until=campaign.ends_at)
+                        since=campaign.starts_at or campaign.ends_at, until=campaign.ends_at)
+
+
+def counted_problems_select(campaign: Campaign) -> Select:
+    """Ids of the problems the campaign counts (a subquery for other lists)."""
+    return _campaign_fixes(campaign, Problem.id)
 
 
 def progress(session: Session, campaign: Campaign) -> int:

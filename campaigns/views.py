@@ -13,7 +13,6 @@ from campaigns import services, stories
 from campaigns.forms import CampaignForm, FixStoryForm, LaunchForm, PledgeForm
 from campaigns.models import Campaign, CampaignStatus
 from challenges.geo import BadArea
-from challenges.models import Problem
 from challenges.services import get_problem
 from errors import DomainError, ValidationFailed
 from extensions import db
@@ -73,9 +72,7 @@ def _campaign_page(campaign: Campaign, *, pledge_form: PledgeForm | None = None,
     recent = [m for m in milestones if (now - m.reached_at).days < RECENT_MILESTONE_DAYS]
     tokens = (services.tokens_of(db.session, current_user.id, token_points=_token_points())
               if current_user.is_authenticated else None)
-    counted = services.fixes_select((Problem.id,), area=services.area_of(campaign),
-                                    categories=campaign.category_list, since=campaign.starts_at,
-                                    until=campaign.ends_at)
+    counted = services.counted_problems_select(campaign)
     return render_template(
         "campaigns/campaign.html", campaign=campaign, state=state, milestones=milestones,
         recent=recent[-1] if recent else None, phase=services.phase(campaign, now),

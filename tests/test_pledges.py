@@ -171,3 +171,13 @@ def test_the_command_counts_closed_votes_and_finishes_campaigns_past_their_end(a
     assert "Chosen: Mend the benches" in result.output and "Campaigns finished: 1" in result.output
     db.session.expire_all()
     assert db.session.get(Campaign, running.id).status == CampaignStatus.finished.value
+
+
+def test_a_campaign_in_a_vote_counts_nothing_yet(ctx):
+    from tests.test_campaigns import fix
+
+    organiser = make_organiser()
+    campaign = voting_campaign(organiser)
+    fix(organiser)
+    assert services.progress(db.session, campaign) == 0
+    assert services.contributors(db.session, campaign).people == []
