@@ -109,8 +109,9 @@ def register_blueprints(app: Flask) -> None:
     csrf.exempt(api_bp)  # bearer-token API: no cookies, so no CSRF
     csrf.exempt(open311_bp)  # api_key in the form, no cookies
     for blueprint in (web_bp, accounts_bp, challenges_bp, scoring_bp, profiles_bp, notifications_bp, feeds_bp, maps_bp,
-                      media_bp, api_bp, open311_bp, campaigns_bp):
+                      media_bp, api_bp, open311_bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(campaigns_bp)
 
 
 def register_error_handlers(app: Flask) -> None:
