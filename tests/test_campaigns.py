@@ -76,6 +76,8 @@ def _approve_through_page(app, organiser, claim_id):
 def test_progress_bar_moves_when_a_fix_inside_the_area_is_approved(app, client, login):
     organiser = make_organiser()
     login(organiser)
+    form = client.get("/campaigns/new").get_data(as_text=True)
+    assert '<label for="radius_m">' in form and 'name="categories"' in form
     response = client.post("/campaigns/new", data=FORM)
     assert response.status_code == 302
     campaign = db.session.scalar(select(Campaign))

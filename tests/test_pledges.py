@@ -181,3 +181,20 @@ def test_a_campaign_in_a_vote_counts_nothing_yet(ctx):
     fix(organiser)
     assert services.progress(db.session, campaign) == 0
     assert services.contributors(db.session, campaign).people == []
+
+
+def test_every_kind_of_campaign_page_renders_for_visitors(client, ctx):
+    organiser = make_organiser()
+    voting = voting_campaign(organiser)
+    running = make_campaign(organiser, title="Old City")
+    waiting = voting_campaign(organiser, title="Benches")
+    db.session.execute(update(Campaign).where(Campaign.id == waiting.id)
+                       .values(status="proposed", chosen_at=utcnow()))
+    db.session.commit()
+    assert "Log in</a> to pledge your tokens" in client.get(f"/campaigns/{voting.id}").get_data(as_text=True)
+    for campaign in (running, waiting):
+        page = client.get(f"/campaigns/{campaign.id}")
+        assert page.status_code == 200 and campaign.title in page.get_data(as_text=True)
+    assert "Launch it" not in client.get(f"/campaigns/{waiting.id}").get_data(as_text=True)
+    assert client.get("/campaigns/999999").status_code == 404
+    assert client.get("/campaigns/999999/impact").status_code == 404
