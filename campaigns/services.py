@@ -29,8 +29,10 @@ from accounts.models import Team, User
 from campaigns.models import MILESTONES, Campaign, CampaignMilestone, CampaignStatus, ClaimHours, Pledge
 from challenges import geo
 from challenges.models import Claim, ClaimMember, ClaimStatus, Problem, Quest
+from challenges.services import can_act_for_claim
 from errors import Conflict, Forbidden, NotFound, ValidationFailed
 from maps.area import Area, BBox, Circle
+from maps.services import in_bbox
 from scoring import badges, ledger
 from timeutil import as_utc, isoformat, utcnow
 
@@ -112,8 +114,6 @@ def _bbox_cells(bbox: BBox) -> list[tuple[int, int]]:
 def in_area(area: Area) -> ColumnElement[bool]:
     """WHERE clause for problems inside the area: grid cells (indexed) plus the exact test."""
     if isinstance(area, BBox):
-        from maps.services import in_bbox
-
         runs = _bbox_cells(area)
         exact = in_bbox(area)
     else:
@@ -387,8 +387,6 @@ HOURS_MAX = 1000
 
 def record_hours(session: Session, *, actor: User, claim: Claim, hours: float | None) -> None:
     """The hours spent on a claim, given with its evidence (None: not given)."""
-    from challenges.services import can_act_for_claim
-
     if hours is None:
         return
     if not can_act_for_claim(session, actor, claim):

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from functools import partial
 
+import click
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
@@ -11,13 +12,14 @@ from accounts.forms import EmptyForm
 from campaigns import impact as impacts
 from campaigns import services, stories
 from campaigns.forms import CampaignForm, FixStoryForm, LaunchForm, PledgeForm
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.models import Campaign
+from challenges import geo
 from challenges.geo import BadArea
 from challenges.services import get_problem
 from errors import DomainError, ValidationFailed
 from extensions import db
 from forms import to_utc
-from maps.area import BBox, Circle, parse_area
+from maps.area import BBox, Circle, parse_area, parse_bbox
 from media.images import PhotoRejected
 from media.services import read_uploads
 from media.views import upload_settings
@@ -123,15 +125,11 @@ def _form_area(form: CampaignForm) -> BBox | Circle:
             values = (form.centre_lat.data, form.centre_lon.data, form.radius_m.data)
             if None in values:
                 raise ValidationFailed({"centre_lat": ["Give the centre and the radius."]})
-            from challenges import geo
-
             geo.check_circle(*values)
             return Circle(*values)
         values = (form.min_lon.data, form.min_lat.data, form.max_lon.data, form.max_lat.data)
         if None in values:
             raise ValidationFailed({"min_lat": ["Give all four edges of the box."]})
-        from maps.area import parse_bbox
-
         return parse_bbox(",".join(repr(float(v)) for v in values))
     except BadArea as error:
         name = {"lat": "centre_lat", "lon": "centre_lon", "bbox": "min_lat"}.get(error.field, error.field)
@@ -314,8 +312,6 @@ def fix_story_of(problem_id: int):
 @bp.cli.command("close-voting")
 def close_voting_command():
     """Count the votes that have closed and choose a campaign (run it from cron)."""
-    import click
-
     chosen = services.close_voting(db.session, actor=None)
     finished = services.finish_due(db.session)
     db.session.commit()
