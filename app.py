@@ -36,6 +36,7 @@ def create_app(config: dict | None = None) -> Flask:
 def import_models() -> None:
     """Every model module, so the metadata (and Alembic) sees every table."""
     import accounts.models  # noqa: F401
+    import campaigns.models  # noqa: F401
     import challenges.models  # noqa: F401
     import childsafe.models  # noqa: F401
     import classes.models  # noqa: F401
@@ -103,6 +104,7 @@ class BoundedIntConverter(IntegerConverter):
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntConverter
     from accounts.views import bp as accounts_bp
+    from campaigns.views import bp as campaigns_bp
     from api import bp as api_bp
     from challenges.views import bp as challenges_bp
     from childsafe.views import bp as childsafe_bp
@@ -127,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(events_bp)
     from webhooks.views import bp as webhooks_bp
     app.register_blueprint(webhooks_bp)  # webhook pages and the `flask webhooks` CLI
+    app.register_blueprint(campaigns_bp)
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -177,6 +177,8 @@ def from_environment(instance_path: str) -> dict:
         "WEBHOOK_TIMEOUT_SECONDS": _int_from_env("FIXQUEST_WEBHOOK_TIMEOUT_SECONDS", 5, 1, 60),
         "WEBHOOK_RETRY_HOURS": _int_from_env("FIXQUEST_WEBHOOK_RETRY_HOURS", 24, 1, 168),
         "WEBHOOK_DISABLE_AFTER": _int_from_env("FIXQUEST_WEBHOOK_DISABLE_AFTER", 5, 1, 1000),
+        # Campaigns (see campaigns/ and README "Campaigns and impact"): points per pledge token.
+        "TOKEN_POINTS": _int_from_env("FIXQUEST_TOKEN_POINTS", 10, 1, 100_000),
     }
 
 

@@ -420,6 +420,7 @@ class DemoLoader:
             self.quests[plan.key] = self.quest(plan)
         for plan in CLAIMS:
             self.claim(plan)
+        self.campaigns()
         return self.made
 
     def person(self, plan: Person) -> User:
@@ -522,6 +523,25 @@ class DemoLoader:
                                     decision="approve" if plan.outcome == "approved" else "reject",
                                     reason=plan.reason, now=decided_at)
         self.made[f"claims {plan.outcome}"] += 1
+
+    def campaigns(self) -> None:
+        """A campaign running around the Old City, and a proposal in the community's vote."""
+        from campaigns import services as campaign_services
+        from campaigns.models import Campaign
+        from maps.area import Circle
+
+        plans = (("Twenty fixes for the Old City", "The streets everyone walks through, fixed by everyone.", None),
+                 ("Light up the underpasses", "Dark underpasses keep people at home after dusk.", timedelta(days=5)))
+        for title, why, vote_for in plans:
+            if self.session.scalar(select(Campaign.id).where(Campaign.title == title)) is not None:
+                continue
+            campaign_services.create_campaign(
+                self.session, actor=self.people["council.sam"], title=title, why=why,
+                area=Circle(DEMO_CENTRE[0], DEMO_CENTRE[1], DEMO_RADIUS_KM * 1000), categories=(),
+                all_categories=self.categories, goal=20, ends_at=self.now + timedelta(days=90),
+                starts_at=None if vote_for else self.ago(60),
+                vote_until=self.now + vote_for if vote_for else None, now=self.now)
+            self.made["campaigns"] += 1
 
 
 # --- the command ---------------------------------------------------------------------------

@@ -74,6 +74,8 @@ class EvidenceForm(Form):
     evidence = TextAreaField("Your evidence", validators=[DataRequired(), Length(max=rules.EVIDENCE_MAX)],
                              description="What did you do, where and when?")
     photos = photos_field("Photos (optional)")
+    hours = NumberField("Hours spent (optional)", validators=[Optional()],
+                        description="Volunteer hours, like 1.5: added up on the impact pages.")
 
 
 class ReverseForm(Form):

@@ -26,6 +26,7 @@ from accounts.services import team_ids_of
 from challenges import rules as challenge_rules
 from challenges.models import Claim, ClaimMember, ClaimStatus, Quest, Review, ReviewMode
 from challenges import services
+from campaigns import services as campaigns
 from challenges.services import ClaimNotInState, can_act_for_claim, level_of
 from childsafe.services import check_reviewer as check_child_reviewer
 from childsafe.services import may_review_child_claim, review_queue_condition
@@ -140,6 +141,7 @@ def review_claim(session: Session, *, actor: User, claim: Claim, decision: str, 
             credited |= _pay_approval(session, claim, settings)
             event_hooks.claim_scored(session, claim, now)  # an event's scoreboard goes live
             webhooks.claim_approved(session, claim)
+            campaigns.after_approval(session, claim=claim, now=now)  # milestones, campaign badges, live progress
     _evaluate_badges(session, credited, now)
     session.flush()
     return claim

@@ -8,6 +8,7 @@ from sqlalchemy.orm import selectinload
 
 from accounts.forms import EmptyForm
 from accounts.services import teams_of
+from campaigns import services as campaign_services
 from challenges import reviews, rules, services, tracker
 from challenges.forms import (AreaForm, CategoryFollowForm, ClaimForm, CommentForm, EvidenceForm, MergeForm,
                               ProblemForm, QuestForm, ReverseForm, ReviewForm, StatusForm, WardForm)
@@ -390,6 +391,7 @@ def submit(claim_id: int):
         try:
             services.submit_evidence(db.session, actor=current_user, claim=claim, evidence=form.evidence.data,
                                      members=form.members.data if claim.team_id else None)
+            campaign_services.record_hours(db.session, actor=current_user, claim=claim, hours=form.hours.data)
             _attach_photos(form, claim_id=claim.id)
         except (ValidationFailed, PhotoRejected) as error:
             db.session.rollback()

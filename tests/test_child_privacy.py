@@ -21,10 +21,13 @@ from sqlalchemy import select
 from accounts.models import Team, User
 from challenges.models import Claim, Photo, Subscription
 from childsafe.models import ModerationHold
+from campaigns.models import Campaign
+from campaigns.services import create_campaign
 from classes.services import create_class
 from events import services as event_services
 from events.models import EventEntry
 from extensions import db
+from maps.area import BBox
 from notifications.tokens import make_token
 from open311.services import create_key
 from scoring import badges
@@ -41,6 +44,7 @@ SKIPPED = {
     "static": "our own CSS, JavaScript and images",
     "events.scoreboard_stream": "a stream that never ends; its states are /events/<id>/scoreboard.json's, crawled",
     "events.organiser_stream": "a stream that never ends, for the event's organisers only (403 to everyone else)",
+    "campaigns.progress_stream": "a stream that never ends; its states are the campaign page's progress, crawled",
 }
 
 CHILDREN = {  # display name -> login (email)
@@ -109,6 +113,11 @@ def town(app, client, login) -> Town:
     organiser = make_organiser(name="Olu Organiser")
     teacher = make_organiser(name="Ms Teacher")
     adult = make_user(name="Adele Adult")
+    # A campaign around the town, so the class's fixes count: its page, impact pages and CSVs.
+    create_campaign(db.session, actor=organiser, title="Clean up Gloucester Road", why="We all walk it.",
+                    area=BBox(min_lon=-2.7, min_lat=51.4, max_lon=-2.5, max_lat=51.5), goal=4, categories=(),
+                    all_categories=app.config["CATEGORIES"], ends_at=utcnow() + timedelta(days=30))
+    db.session.commit()
     children = []
     for name, email in CHILDREN.items():
         child = make_user(name=name, email=email)
@@ -178,6 +187,7 @@ def town(app, client, login) -> Town:
     set_times(jam, ends_at=utcnow() + timedelta(seconds=1), registration_closes_at=utcnow())
     set_times(jam, ends_at=utcnow())
     webhook = make_webhook(organiser, "https://council.example/hooks", allow_private=False)
+
     return Town(teacher, adult, organiser, children, team, adult_team, photo_keys, token, school_class.id,
                 [card.card_name for card in cards], jam.id, webhook.id)
 
@@ -195,6 +205,7 @@ def _values(town: Town) -> dict[str, list]:
         "class_id": [town.school_class_id],
         "event_id": [town.event_id],
         "webhook_id": [town.webhook_id],
+        "campaign_id": list(db.session.scalars(select(Campaign.id))),
         "entry_id": list(db.session.scalars(select(EventEntry.id))),
         "board": ["participants", "teams"],
         "code": ["first-fix", "closer", "litter"],
