@@ -114,17 +114,6 @@ def streaks_enabled(session: Session, user_id: int) -> bool:
     return not is_child or child_settings(session, user_id).streaks
 
 
-def visible_members(viewer, team: Team) -> tuple[list[TeamMembership], int]:
-    """A team's memberships the viewer may see, and how many children were left out:
-    inside the team everyone is listed; outside it, children are not."""
-    inside = getattr(viewer, "is_authenticated", False) and (
-        viewer.id == team.captain_id or any(m.user_id == viewer.id for m in team.memberships))
-    if inside:
-        return list(team.memberships), 0
-    shown = [m for m in team.memberships if not m.user.is_child]
-    return shown, len(team.memberships) - len(shown)
-
-
 def children_known_to(session: Session, viewer) -> set[int]:
     """Every child the viewer may see, in one query: children in the teams the viewer is a
     member or the captain of (the viewer themselves, if a child, included)."""
