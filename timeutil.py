@@ -2,7 +2,9 @@
 from __future__ import annotations
 
 from datetime import datetime, timezone
+from zoneinfo import ZoneInfo
 
+from flask import current_app, has_app_context
 from sqlalchemy import DateTime
 from sqlalchemy.types import TypeDecorator
 
@@ -25,6 +27,16 @@ def isoformat(value: datetime | None) -> str | None:
     if value is None:
         return None
     return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def local_text(value: datetime | None, zone: str | None = None) -> str:
+    """"27 Nov 2026, 09:30" in `zone`, by default the site's (FIXQUEST_TIMEZONE): how pages
+    and messages show a time to people. Outside an app, UTC."""
+    if value is None:
+        return ""
+    if zone is None:
+        zone = current_app.config["TIMEZONE"] if has_app_context() else "UTC"
+    return as_utc(value).astimezone(ZoneInfo(zone)).strftime("%-d %b %Y, %H:%M")
 
 
 class UTCDateTime(TypeDecorator):

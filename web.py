@@ -67,16 +67,11 @@ def home():
 
 
 def register_template_helpers(app) -> None:
-    from zoneinfo import ZoneInfo
-
-    from timeutil import as_utc, isoformat, utcnow
+    from timeutil import isoformat, local_text, utcnow
 
     @app.template_filter("localtime")
     def localtime(value):
-        if value is None:
-            return ""
-        local = as_utc(value).astimezone(ZoneInfo(app.config["TIMEZONE"]))
-        return local.strftime("%-d %b %Y, %H:%M")
+        return local_text(value, app.config["TIMEZONE"])
 
     app.add_template_filter(isoformat, "iso")
     app.add_template_global(utcnow, "now")

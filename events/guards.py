@@ -14,11 +14,11 @@ from sqlalchemy.orm import Session
 from accounts.models import TeamMembership
 from errors import Conflict, DomainError
 from events.models import Event, EventEntry, EventMode, EventOrganiser, EventQuest
-from timeutil import utcnow
+from timeutil import local_text, utcnow
 
 
 def _when(moment: datetime) -> str:
-    return f"{moment:%d %b %Y %H:%M} UTC"
+    return local_text(moment)
 
 
 class EventNotRunning(Conflict):

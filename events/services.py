@@ -33,7 +33,7 @@ from events.models import Event, EventEntry, EventMode, EventOrganiser, EventQue
 from scoring import badges
 from scoring.leaderboards import SCOPE_KINDS
 from scoring.models import LedgerEntry
-from timeutil import as_utc, isoformat, utcnow
+from timeutil import as_utc, isoformat, local_text, utcnow
 
 FINISHER_BADGE = "jam-finisher"
 PODIUM_BADGE = "jam-podium"
@@ -55,9 +55,9 @@ class RegistrationClosed(Conflict):
 
     def __init__(self, event: Event, now: datetime):
         if now < event.registration_opens_at:
-            message = f"Registration for \u201c{event.title}\u201d opens at {event.registration_opens_at:%d %b %Y %H:%M} UTC."
+            message = f"Registration for \u201c{event.title}\u201d opens at {local_text(event.registration_opens_at)}."
         else:
-            message = f"Registration for \u201c{event.title}\u201d closed at {event.registration_closes_at:%d %b %Y %H:%M} UTC."
+            message = f"Registration for \u201c{event.title}\u201d closed at {local_text(event.registration_closes_at)}."
         super().__init__(message)
         self.event_id = event.id
 
