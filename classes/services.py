@@ -308,7 +308,8 @@ def reset_secrets(session: Session, *, actor: User, school_class: SchoolClass,
                   child_ids: Sequence[int] | None = None, hash_method: str = "scrypt",
                   now: datetime | None = None) -> list[Card]:
     """New secrets for some children (or all, with None); unlocks their cards. The old
-    secrets stop working at once; the new cards are shown this once."""
+    secrets stop working at once, and so does any session made with them (a lost card may
+    be in someone else's hands); the new cards are shown this once."""
     _check_teacher(actor, school_class)
     _check_open(school_class)
     stmt = (select(ClassChild).where(ClassChild.class_id == school_class.id)
@@ -323,6 +324,7 @@ def reset_secrets(session: Session, *, actor: User, school_class: SchoolClass,
     for child in children:
         shown, hashed = _new_secret(school_class.secret_kind)
         child.user.password_hash = generate_password_hash(hashed, method=hash_method)
+        child.user.session_epoch = (child.user.session_epoch or 0) + 1
         child.secret_set_at, child.failed_logins, child.locked_until = now, 0, None
         cards.append(Card(child.user_id, child.card_name, school_class.name, school_class.code,
                           school_class.secret_kind, shown))

@@ -181,7 +181,10 @@ def test_login_refuses_bad_input_without_an_error_page(app, ctx):
 def test_a_reset_card_replaces_the_old_secret_and_unlocks_it(app, ctx):
     teacher_client, school_class, cards, _ = create_class(app, make_organiser(), size=2)
     child = db.session.scalar(select(ClassChild).where(ClassChild.card_name == cards[0]["name"]))
+    finder, _ = child_login(app, cards[0])  # whoever holds the lost card is logged in with it
+    assert finder.get("/classes/my-name").status_code == 200
     response = teacher_client.post(f"/classes/{school_class.id}/children/{child.user_id}/reset", data={})
+    assert finder.get("/classes/my-name").status_code == 302  # the reset ended that session too
     assert response.status_code == 200 and response.headers["Cache-Control"] == "no-store"
     (new_card,) = read_cards(response.get_data(as_text=True))
     assert new_card["name"] == cards[0]["name"]
