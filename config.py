@@ -165,6 +165,10 @@ def from_environment(instance_path: str) -> dict:
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or None,  # None: REDIS_URL, else memory
         "RATELIMIT_OVERRIDES": _ratelimit_overrides_from_env(),
         "TRUSTED_PROXIES": _int_from_env("FIXQUEST_TRUSTED_PROXIES", 0, 0, 10),
+        # Live updates (see live/ and README "Live updates"); gunicorn.conf.py sets the cap from its threads.
+        "LIVE_MAX_STREAMS": _int_from_env("FIXQUEST_LIVE_MAX_STREAMS", 0, 0, 100_000),  # per process; 0: no cap
+        "LIVE_STREAM_MAX_SECONDS": _int_from_env("FIXQUEST_LIVE_STREAM_MAX_SECONDS", 3600, 0, 86_400),
+        "LIVE_KEEPALIVE_SECONDS": 15.0,
     }
 
 
