@@ -84,15 +84,20 @@ def publish(session: Session, topic: str, name: str, build: Callable[[Session], 
 
 def _publish_committed(items: list[tuple[str, str, Callable[[Session], dict]]]) -> None:
     latest = {(topic, name): build for topic, name, build in items}
-    live = hub()
+    built = []
     with Session(db.engine) as session:
         for (topic, name), build in latest.items():
             try:
-                live.publish(topic, name, build(session))
+                built.append((topic, name, build(session)))
             except Exception:  # noqa: BLE001 - the rows are committed; the next event heals
-                log.warning("live: could not publish %s; its streams catch up at the next event", topic,
+                log.warning("live: could not build %s; its streams catch up at the next event", topic,
                             exc_info=True)
                 session.rollback()
+    try:
+        hub().publish_many(built)
+    except Exception:  # noqa: BLE001 - never fail the request: its rows are committed
+        log.warning("live: could not publish %s; their streams catch up at the next event",
+                    ", ".join(topic for topic, _, _ in built[:5]), exc_info=True)
 
 
 def format_event(event_id: int, name: str, data: str) -> str:

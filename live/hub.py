@@ -64,6 +64,9 @@ class LiveEvent:
 class Hub(Protocol):
     def publish(self, topic: str, name: str, data: dict) -> LiveEvent: ...
 
+    def publish_many(self, items: list[tuple[str, str, dict]]) -> list[LiveEvent]:
+        """publish() for each (topic, name, data), in one round trip where the hub can."""
+
     def last_id(self, topic: str) -> int: ...
 
     def since(self, topic: str, after_id: int) -> list[LiveEvent] | None:
@@ -119,6 +122,9 @@ class LocalHub:
             event = LiveEvent(topic, entry.last + 1, name, text, first=entry.last == 0)
             self._append(entry, event)
             return event
+
+    def publish_many(self, items: list[tuple[str, str, dict]]) -> list[LiveEvent]:
+        return [self.publish(topic, name, data) for topic, name, data in items]
 
     def deliver(self, event: LiveEvent) -> None:
         """Take an event numbered elsewhere (RedisHub's listener); older ids are ignored."""
@@ -204,7 +210,13 @@ class LocalHub:
         excess = len(self._topics) - self._max_topics
         if excess <= 0:
             return
-        idle = [name for name, entry in self._topics.items() if not entry.waiters][:excess]
+        excess += self._max_topics // 10  # in batches, so a burst of new topics stays cheap
+        idle = []
+        for name, entry in self._topics.items():  # least recently used first
+            if not entry.waiters:
+                idle.append(name)
+                if len(idle) == excess:
+                    break
         for name in idle:
             del self._topics[name]
 
@@ -261,30 +273,48 @@ class RedisHub:
         self.subscribed = threading.Event()  # set while the listener is subscribed
 
     def publish(self, topic: str, name: str, data: dict) -> LiveEvent:
-        """Raises redis.RedisError if Redis cannot take it; this process's streams on the
-        topic resync then (the caller has committed, so their snapshot shows the change)."""
+        return self.publish_many([(topic, name, data)])[0]
+
+    def publish_many(self, items: list[tuple[str, str, dict]]) -> list[LiveEvent]:
+        """One pipelined round trip for them all (a fan-out can reach thousands of people).
+        Raises redis.RedisError if Redis cannot take them; this process's streams on those
+        topics resync then (the caller has committed, so their snapshot shows the change)."""
+        if not items:
+            return []
         if time.monotonic() < self._down_until:
-            self._local.resync(topic)
+            self._resync_each(items)
             raise redis.ConnectionError("live: Redis failed a moment ago; not trying again yet")
-        text = json.dumps(data, separators=(",", ":"))
-        head = json.dumps({"topic": topic, "name": name, "data": text})[:-1] + ',"id":'
+        texts = [json.dumps(data, separators=(",", ":")) for _, _, data in items]
+        now_ms = int(time.time() * 1000)
         try:
-            seq = self._script(keys=[f"live:{topic}:seq", f"live:{topic}:log"],
-                               args=[int(time.time() * 1000), self._history, self._ttl, head, CHANNEL])
+            pipe = self._client.pipeline(transaction=False)
+            for (topic, name, _), text in zip(items, texts):
+                head = json.dumps({"topic": topic, "name": name, "data": text})[:-1] + ',"id":'
+                self._script(keys=[f"live:{topic}:seq", f"live:{topic}:log"],
+                             args=[now_ms, self._history, self._ttl, head, CHANNEL], client=pipe)
+            ids = pipe.execute()
         except redis.RedisError:
             self._down_until = time.monotonic() + REDIS_DOWN_SECONDS
-            self._local.resync(topic)
+            self._resync_each(items)
             raise
-        event = LiveEvent(topic, int(seq), name, text)
-        self._local.deliver(event)  # this process's streams need not wait for the round trip
-        return event
+        events = [LiveEvent(topic, int(seq), name, text) for (topic, name, _), text, seq in zip(items, texts, ids)]
+        for event in events:
+            self._local.deliver(event)  # this process's streams need not wait for the round trip
+        return events
+
+    def _resync_each(self, items) -> None:
+        for topic, _, _ in items:
+            self._local.resync(topic)
 
     def last_id(self, topic: str) -> int:
         self._ensure_listener()
+        # The mirror's too: if Redis forgot the topic, a stream must not take the events the
+        # mirror still holds, older than its snapshot, for new ones.
+        mirrored = self._local.last_id(topic)
         try:
-            return int(self._client.get(f"live:{topic}:seq") or 0)
+            return max(int(self._client.get(f"live:{topic}:seq") or 0), mirrored)
         except redis.RedisError:
-            return self._local.last_id(topic)  # lower than Redis's at worst: events resent, none lost
+            return mirrored  # lower than Redis's at worst: events resent, none lost
 
     def since(self, topic: str, after_id: int) -> list[LiveEvent] | None:
         self._ensure_listener()

@@ -4,7 +4,7 @@ The state goes on the topic "user:<id>:notifications", served only to that perso
 (GET /notifications/stream reads the id from the login, never from the URL). It is
 published after the commit that creates in-app notifications (services.fan_out) or reads
 them (mark_read, mark_all_read). One fan-out can reach thousands of people: their states
-are read together, in three queries whatever their number.
+are read together, in two queries whatever their number.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from functools import partial
 
 from flask import current_app, has_request_context, url_for
-from sqlalchemy import func, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.orm import Session, joinedload
 
 import live
@@ -35,16 +35,18 @@ def _problem_path(problem_id: int) -> str:
     return adapter.build("challenges.problem", {"problem_id": problem_id})
 
 
-def states(session: Session, user_ids: Iterable[int]) -> dict[int, dict]:
+def states(session: Session, user_ids: Iterable[int], *, among: Select | None = None) -> dict[int, dict]:
     """{user_id: {"unread": n, "latest": [...]}} for each person; the newest LATEST in-app
-    notifications, each with its title, the problem's path, whether it is unread and when."""
+    notifications, each with its title, the problem's path, whether it is unread and when.
+    `among`, a SELECT of those user ids, replaces a long IN (...) list in the SQL."""
     from notifications.services import describe_update
 
     ids = sorted(set(user_ids))
     result = {user_id: {"unread": 0, "latest": []} for user_id in ids}
     if not ids:
         return result
-    mine = (Notification.user_id.in_(ids), Notification.channel == Channel.in_app.value)
+    mine = (Notification.user_id.in_(among if among is not None else ids),
+            Notification.channel == Channel.in_app.value)
     for user_id, unread in session.execute(select(Notification.user_id, func.count()).where(
             *mine, Notification.read_at.is_(None)).group_by(Notification.user_id)):
         result[user_id]["unread"] = unread
@@ -71,24 +73,26 @@ def snapshot(user_id: int) -> Callable[[Session], dict]:
 class _Batch:
     """Reads every person's state in one go, the first time one of them is built."""
 
-    def __init__(self, user_ids: Iterable[int]):
+    def __init__(self, user_ids: Iterable[int], among: Select | None = None):
         self.user_ids = tuple(user_ids)
+        self.among = among
         self._states: dict[int, dict] | None = None
 
     def build(self, user_id: int, session: Session) -> dict:
         if self._states is None:
-            self._states = states(session, self.user_ids)
+            self._states = states(session, self.user_ids, among=self.among)
         return self._states[user_id]
 
 
-def announce(session: Session, user_ids: Iterable[int]) -> None:
+def announce(session: Session, user_ids: Iterable[int], *, among: Select | None = None) -> None:
     """Publish these people's notification states once the caller's transaction commits."""
-    batch = _Batch(user_ids)
+    batch = _Batch(user_ids, among)
     for user_id in batch.user_ids:
         live.publish(session, topic(user_id), "state", partial(batch.build, user_id))
 
 
 def announce_update(session: Session, update_id: int) -> None:
-    """Everyone with an in-app notification of this update."""
-    announce(session, session.scalars(select(Notification.user_id).where(
-        Notification.update_id == update_id, Notification.channel == Channel.in_app.value)))
+    """Everyone with an in-app notification of this update, however many."""
+    recipients = select(Notification.user_id).where(Notification.update_id == update_id,
+                                                    Notification.channel == Channel.in_app.value)
+    announce(session, session.scalars(recipients), among=recipients)

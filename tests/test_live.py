@@ -67,6 +67,7 @@ def test_a_failing_hub_or_build_never_fails_the_commit(app, ctx, monkeypatch, ca
     db.session.commit()  # no exception reaches the request
     db.session.remove()
     assert db.session.scalar(select(func.count(User.id))) == 1  # the committed rows stand
+    assert "could not build test:broken-build" in caplog.text
     assert "could not publish test:broken" in caplog.text
 
 

@@ -1,0 +1,139 @@
+"""A person's notifications, live: GET /notifications/stream, what it sends and to whom,
+the publishes after fan-out and reading, and no database connection held while it waits."""
+from __future__ import annotations
+
+import json
+import threading
+
+import pytest
+
+import live
+from accounts.models import User
+from extensions import db
+from notifications import live_inbox
+from notifications.services import fan_out
+from tests.factories import make_organiser, make_user
+from tests.notifications.helpers import add_problem, add_update, drain, follow, rows
+from tests.querycount import counting
+from tests.test_live import _blocks, _data, _ready, _wait_for
+
+
+def _notify(organiser, person, n: int, *, title="Pothole on Broad Street"):
+    problem = add_problem(organiser, title=title)
+    follow(person, problem, delivery="in_app")
+    for i in range(n):
+        entry = add_update(problem, organiser, kind="comment", body=f"Update number {i}", publish_it=False)
+        fan_out(db.session, update_id=entry.id)
+    db.session.commit()
+    return problem
+
+
+def _client_of(app, user):
+    client = app.test_client()
+    with client.session_transaction() as sess:
+        sess["_user_id"] = str(user.id)
+        sess["_fresh"] = True
+    return client
+
+
+def test_the_stream_needs_a_login(client):
+    response = client.get("/notifications/stream")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_the_first_event_is_your_own_unread_count_and_newest_notifications(app, ctx):
+    organiser, ann, bob = make_organiser(), make_user(), make_user()
+    problem = _notify(organiser, ann, 2, title="Dark lamp post")
+    response = _client_of(app, ann).get(f"/notifications/stream?user={bob.id}")  # the URL cannot pick a person
+    assert response.status_code == 200 and response.mimetype == "text/event-stream"
+    _, first = _blocks(response, 2)
+    response.close()
+    state = _data(first)
+    assert state["unread"] == 2
+    assert [item["title"] for item in state["latest"]] == ["New update on Dark lamp post"] * 2
+    assert state["latest"][0]["url"] == f"/problems/{problem.id}" and state["latest"][0]["unread"] is True
+    assert "@" not in first and organiser.display_name not in first  # no emails, no authors
+
+    response = _client_of(app, bob).get(f"/notifications/stream?user={ann.id}")
+    _, first = _blocks(response, 2)
+    response.close()
+    assert _data(first) == {"unread": 0, "latest": []}
+
+
+def test_a_fan_out_publishes_each_recipients_new_state(app, ctx):
+    organiser, ann, bob = make_organiser(), make_user(), make_user()
+    problem = add_problem(organiser, title="Broken bench")
+    follow(ann, problem, delivery="in_app")
+    follow(bob, problem, delivery="immediate")
+    hub = live.hub()
+    before = {user.id: hub.last_id(live_inbox.topic(user.id)) for user in (ann, bob, organiser)}
+    add_update(problem, organiser, kind="comment", body="Fixed it")
+    drain(app)  # the fan-out job, on whichever queue this app has
+    for user in (ann, bob):
+        [event] = hub.since(live_inbox.topic(user.id), before[user.id])
+        assert json.loads(event.data)["unread"] == 1
+    assert hub.since(live_inbox.topic(organiser.id), before[organiser.id]) == []  # the author hears nothing
+
+
+def test_reading_publishes_the_lower_count(app, ctx, client, login):
+    organiser, ann = make_organiser(), make_user()
+    _notify(organiser, ann, 3)
+    hub = live.hub()
+    topic = live_inbox.topic(ann.id)
+    before = hub.last_id(topic)
+    login(ann)
+    first = rows(user_id=ann.id)[0]
+    client.post(f"/notifications/{first.id}/read", data={})
+    [event] = hub.since(topic, before)
+    assert json.loads(event.data)["unread"] == 2
+    client.post("/notifications/read-all", data={})
+    assert json.loads(hub.since(topic, event.id)[-1].data)["unread"] == 0
+
+
+def test_states_of_many_people_take_two_queries(app, ctx):
+    organiser = make_organiser()
+    people = [make_user() for _ in range(12)]
+    problem = add_problem(organiser)
+    for person in people:
+        follow(person, problem, delivery="in_app")
+    for i in range(7):
+        entry = add_update(problem, organiser, kind="comment", body=str(i), publish_it=False)
+        fan_out(db.session, update_id=entry.id)
+    db.session.commit()
+    ids = [p.id for p in people]
+    db.session.remove()
+    with counting(db.engine) as statements:
+        states = live_inbox.states(db.session, ids)
+    assert len(statements) == 2
+    assert all(s["unread"] == 7 and len(s["latest"]) == live_inbox.LATEST for s in states.values())
+
+
+@pytest.mark.parametrize("streams", [5])
+def test_waiting_streams_hold_no_database_connection(app, ctx, streams):
+    _ready(live.hub())
+    organiser = make_organiser()
+    people = [make_user() for _ in range(streams)]
+    db.session.commit()
+    ids = [person.id for person in people] + [organiser.id]
+    topics = [live_inbox.topic(user_id) for user_id in ids[:-1]]
+    db.session.close()  # the test's own session gives its connection back too
+    responses = [_client_of(app, person).get("/notifications/stream") for person in people]
+    got: list[list[str]] = []
+    readers = [threading.Thread(target=lambda r=r: got.append(_blocks(r, 3))) for r in responses]
+    for reader in readers:
+        reader.start()
+    hub = live.hub()
+    _wait_for(lambda: sum(hub.waiting(topic) for topic in topics) == streams)
+    assert db.engine.pool.checkedout() == 0  # five streams open, not one connection
+    *people, organiser = [db.session.get(User, user_id) for user_id in ids]
+    problem = add_problem(organiser)
+    for person in people:
+        follow(person, problem, delivery="in_app")
+    entry = add_update(problem, organiser, kind="comment", body="Now", publish_it=False)
+    fan_out(db.session, update_id=entry.id)
+    db.session.commit()
+    for reader in readers:
+        reader.join(5)
+    for response in responses:
+        response.close()
+    assert sorted(_data(blocks[2])["unread"] for blocks in got) == [1] * streams
