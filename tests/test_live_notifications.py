@@ -137,3 +137,14 @@ def test_waiting_streams_hold_no_database_connection(app, ctx, streams):
     for response in responses:
         response.close()
     assert sorted(_data(blocks[2])["unread"] for blocks in got) == [1] * streams
+
+
+def test_pages_name_the_stream_for_the_script_and_still_show_the_count_without_it(app, ctx, client, login):
+    organiser, ann = make_organiser(), make_user()
+    _notify(organiser, ann, 2)
+    anonymous = client.get("/").text
+    assert "data-live-notifications" not in anonymous and "/static/js/live.js" in anonymous
+    login(ann)
+    page = client.get("/problems").text
+    assert 'data-live-notifications="/notifications/stream">Notifications (2)</a>' in page
+    assert client.get("/static/js/live.js").status_code == 200
