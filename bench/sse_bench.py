@@ -38,6 +38,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO_DIR = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO_DIR))
@@ -202,6 +203,25 @@ class Client:
         self.ready.set()
 
 
+def rss_mib(pid: str) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) // 1024
+    return -1
+
+
+def pg_connections(args) -> dict[str, int]:
+    """The server's connections by state ('idle' ones wait in the pools; 'active' or 'idle in
+    transaction' would be held by a request)."""
+    import psycopg
+
+    url = args.database_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(url) as conn:
+        rows = conn.execute("SELECT state, count(*) FROM pg_stat_activity WHERE datname = current_database() "
+                            "AND pid <> pg_backend_pid() GROUP BY state").fetchall()
+    return {state or "none": count for state, count in rows}
+
+
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, int(round(pct / 100 * len(ordered))) - 1))]
@@ -222,6 +242,9 @@ async def measure(args, port: int, email: str, claims: list[int]) -> list[dict]:
     spread = {w: sum(c.worker == w for c in clients) for w in workers}
     print(f"{args.clients} clients connected in {time.monotonic() - started:.1f} s; "
           f"{len(failed)} failed {failed[:3]}; per worker: {list(spread.values())}")
+    print("worker memory (RSS) with the streams open: " + ", ".join(f"{rss_mib(w)} MiB" for w in workers))
+    if args.database_url and args.database_url.startswith("postgresql"):
+        print(f"PostgreSQL connections to the bench database while the streams wait: {pg_connections(args)}")
     loop = asyncio.get_running_loop()
     http = await loop.run_in_executor(None, log_in, base, email)
     results = []
@@ -267,8 +290,7 @@ def parse_args(argv=None) -> argparse.Namespace:
     if args.database_url and "bench" not in args.database_url.rsplit("/", 1)[-1]:
         parser.error("--database-url must name a database containing 'bench' (it is emptied)")
     for url in filter(None, (args.database_url, args.redis_url)):
-        host = re.search(r"@([^:/]+)|//([^:/@]+)", url)
-        if host and (host.group(1) or host.group(2)) not in ("127.0.0.1", "localhost"):
+        if urlsplit(url).hostname not in ("127.0.0.1", "localhost", "::1"):
             parser.error(f"loopback only: {url}")
     return args
 
