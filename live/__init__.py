@@ -26,7 +26,9 @@ import json
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from weakref import WeakKeyDictionary
 
 from flask import Flask, Response, current_app, request
 from sqlalchemy.orm import Session
@@ -117,6 +119,41 @@ def _snapshot_event(live: Hub, topic: str, name: str, snapshot: Callable[[Sessio
     return LiveEvent(topic, cursor, name, json.dumps(snapshot(session), separators=(",", ":")))
 
 
+class _SharedSnapshots:
+    """After a resync, a topic's streams in this process share one fresh snapshot instead
+    of a thousand identical queries at once (every stream of a topic is sent the same
+    events anyway). Keyed by topic, event name and the hub's generation."""
+
+    KEEP = 1000
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._entries: OrderedDict[tuple, list] = OrderedDict()
+
+    def get(self, key: tuple, read: Callable[[], LiveEvent]) -> LiveEvent:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                entry = self._entries[key] = [threading.Lock(), None]
+                while len(self._entries) > self.KEEP:
+                    self._entries.popitem(last=False)
+        with entry[0]:  # the first stream reads; the others wait for its answer
+            if entry[1] is None:
+                entry[1] = read()  # if it raises, the next stream tries again
+            return entry[1]
+
+
+_shared: WeakKeyDictionary = WeakKeyDictionary()
+_shared_lock = threading.Lock()
+
+
+def _shared_snapshots(live: Hub) -> _SharedSnapshots:
+    with _shared_lock:
+        if live not in _shared:
+            _shared[live] = _SharedSnapshots()
+        return _shared[live]
+
+
 def _too_many() -> Response:
     response = Response("This server is holding as many live streams as it can; try again shortly.\n",
                         status=503, mimetype="text/plain")
@@ -149,12 +186,15 @@ def stream(topic: str, name: str, snapshot: Callable[[Session], dict], *,
     finally:
         db.session.remove()  # the stream must not hold a database connection while it waits
 
-    def resync() -> LiveEvent:
+    def read_snapshot() -> LiveEvent:
         with app.app_context():
             try:
                 return _snapshot_event(live, topic, name, snapshot, db.session)
             finally:
                 db.session.remove()
+
+    def resync(generation: int) -> LiveEvent:
+        return _shared_snapshots(live).get((topic, name, generation), read_snapshot)
 
     def events() -> Iterator[str]:
         at, seen = cursor, generation
@@ -167,7 +207,7 @@ def stream(topic: str, name: str, snapshot: Callable[[Session], dict], *,
             fresh = live.wait(topic, at, timeout)
             if live.generation(topic) != seen:
                 seen = live.generation(topic)
-                fresh = [resync()]
+                fresh = [resync(seen)]
             elif not fresh:
                 yield ": keepalive\n\n"
                 continue

@@ -323,3 +323,22 @@ def test_idle_topics_are_forgotten_beyond_the_limit_but_watched_ones_stay():
     hub.publish("watched", "state", {})
     waiter.join(2)
     assert hub.last_id("watched") == 1
+
+
+def test_streams_of_a_topic_share_one_snapshot_after_a_resync(stream_app, hub):
+    responses = [stream_app.test_client().get("/s") for _ in range(30)]
+    for response in responses:
+        _blocks(response, 2)
+    assert stream_app.snapshots == 30
+    got: list[list[str]] = []
+    readers = [threading.Thread(target=lambda r=r: got.append(_blocks(r, 1))) for r in responses]
+    for reader in readers:
+        reader.start()
+    _wait_for(lambda: hub.waiting("test:stream") == 30)
+    hub.resync_all()
+    for reader in readers:
+        reader.join(5)
+    assert stream_app.snapshots == 31  # one query for thirty streams
+    assert [_data(blocks[0]) for blocks in got] == [{"now": "snapshot", "read": 31}] * 30
+    for response in responses:
+        response.close()

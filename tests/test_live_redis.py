@@ -163,3 +163,14 @@ def test_a_stream_opens_and_keeps_alive_while_redis_is_down(topic):
         response.close()
     finally:
         hub.close()
+
+
+def test_a_new_stream_never_takes_the_mirrors_older_events_for_new_ones(hubs, topic, client):
+    """Redis forgot the topic (a restart) but this process's mirror still holds its last
+    events: a stream opening now must wait for newer ones, not replay those."""
+    hub = _subscribed(hubs())
+    old = hub.publish(topic, "state", {"n": "old"})
+    client.delete(f"live:{topic}:seq", f"live:{topic}:log")
+    cursor = hub.last_id(topic)
+    assert cursor >= old.id
+    assert hub.wait(topic, cursor, timeout=0.1) == []
