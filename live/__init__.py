@@ -78,17 +78,28 @@ def hub() -> Hub:
     return current_app.extensions["fixquest.live"]
 
 
-def publish(session: Session, topic: str, name: str, build: Callable[[Session], dict]) -> None:
+def publish(session: Session, topic: str, name: str, build: Callable[[Session], dict], *,
+            only_if_watched: bool = False) -> None:
     """Send `build(session)` to the topic's streams once this transaction commits. Called more
-    than once for a topic and name in one transaction, it sends once (the last build)."""
-    aftercommit.queue(session, KEY, (topic, name, build))
+    than once for a topic and name in one transaction, it sends once (the last build).
+
+    only_if_watched: skip the topic (and its build) when no stream in any process is open
+    on it, for publishers of many per-person topics. Nothing is lost: a stream says it is
+    open before it reads its first snapshot, and the check runs after the commit, so a
+    stream either is seen or reads a snapshot that already shows the change."""
+    aftercommit.queue(session, KEY, (topic, name, build, only_if_watched))
 
 
-def _publish_committed(items: list[tuple[str, str, Callable[[Session], dict]]]) -> None:
-    latest = {(topic, name): build for topic, name, build in items}
+def _publish_committed(items: list[tuple[str, str, Callable[[Session], dict], bool]]) -> None:
+    latest = {(topic, name): (build, only_if_watched) for topic, name, build, only_if_watched in items}
+    live = hub()
+    optional = [topic for (topic, _), (_, only_if_watched) in latest.items() if only_if_watched]
+    unwatched = set(optional) - live.watched(optional) if optional else set()
     built = []
     with Session(db.engine) as session:
-        for (topic, name), build in latest.items():
+        for (topic, name), (build, _) in latest.items():
+            if topic in unwatched:
+                continue
             try:
                 built.append((topic, name, build(session)))
             except Exception:  # noqa: BLE001 - the rows are committed; the next event heals
@@ -96,7 +107,7 @@ def _publish_committed(items: list[tuple[str, str, Callable[[Session], dict]]]) 
                             exc_info=True)
                 session.rollback()
     try:
-        hub().publish_many(built)
+        live.publish_many(built)
     except Exception:  # noqa: BLE001 - never fail the request: its rows are committed
         log.warning("live: could not publish %s; their streams catch up at the next event",
                     ", ".join(topic for topic, _, _ in built[:5]), exc_info=True)
@@ -171,6 +182,7 @@ def stream(topic: str, name: str, snapshot: Callable[[Session], dict], *,
     if slots is not None and not slots.take():
         return _too_many()
     try:
+        live.watch(topic, 3 * keepalive)  # before the snapshot: see publish(only_if_watched)
         generation = live.generation(topic)
         resume_from = _last_event_id()
         missed = live.since(topic, resume_from) if resume_from is not None else None
@@ -199,12 +211,16 @@ def stream(topic: str, name: str, snapshot: Callable[[Session], dict], *,
     def events() -> Iterator[str]:
         at, seen = cursor, generation
         ends = time.monotonic() + lifetime if lifetime else None
+        watch_again = time.monotonic() + keepalive
         yield f"retry: {RETRY_MS}\n\n"
         for event in first:
             yield format_event(event.id, event.name, event.data)
         while ends is None or time.monotonic() < ends:
             timeout = keepalive if ends is None else max(0.0, min(keepalive, ends - time.monotonic()))
             fresh = live.wait(topic, at, timeout)
+            if time.monotonic() >= watch_again:
+                live.watch(topic, 3 * keepalive)
+                watch_again = time.monotonic() + keepalive
             if live.generation(topic) != seen:
                 seen = live.generation(topic)
                 fresh = [resync(seen)]

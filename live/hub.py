@@ -31,6 +31,7 @@ import threading
 import time
 from collections import OrderedDict, deque
 from dataclasses import dataclass
+from collections.abc import Iterable
 from typing import Protocol
 
 import redis
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 HISTORY = 20  # events kept per topic for Last-Event-ID resume; older gaps get a snapshot
 MAX_TOPICS = 2000  # topics a LocalHub keeps in memory; the least recently used idle one goes
 CHANNEL = "live:events"
+WATCHING = "live:watching"  # sorted set: topic -> until when a stream is open on it (epoch seconds)
 REDIS_DOWN_SECONDS = 2.0  # after a failed publish, skip Redis for this long (no stacked timeouts)
 
 
@@ -80,6 +82,12 @@ class Hub(Protocol):
     def generation(self, topic: str) -> int:
         """Rises whenever the topic's streams may have missed an event: take a new snapshot."""
 
+    def watch(self, topic: str, seconds: float) -> None:
+        """A stream is open on the topic; it says so again before `seconds` pass."""
+
+    def watched(self, topics: Iterable[str]) -> set[str]:
+        """Those of the topics some stream (in any process) is open on."""
+
 
 def _newer(kept, after_id: int, last: int) -> list[LiveEvent] | None:
     """The resume rule both hubs share."""
@@ -92,7 +100,7 @@ def _newer(kept, after_id: int, last: int) -> list[LiveEvent] | None:
 
 
 class _Topic:
-    __slots__ = ("events", "last", "changed", "waiters", "mark")
+    __slots__ = ("events", "last", "changed", "waiters", "mark", "watched_until")
 
     def __init__(self, lock: threading.Lock, history: int):
         self.events: deque[LiveEvent] = deque(maxlen=history)
@@ -100,6 +108,7 @@ class _Topic:
         self.changed = threading.Condition(lock)
         self.waiters = 0
         self.mark = 0  # the hub's resync counter when this topic last needed a resync
+        self.watched_until = 0.0  # time.monotonic() until which a stream said it is open
 
 
 class LocalHub:
@@ -185,6 +194,17 @@ class LocalHub:
             finally:
                 entry.waiters -= 1
 
+    def watch(self, topic: str, seconds: float) -> None:
+        with self._lock:
+            entry = self._topic(topic)
+            entry.watched_until = max(entry.watched_until, time.monotonic() + seconds)
+
+    def watched(self, topics: Iterable[str]) -> set[str]:
+        now = time.monotonic()
+        with self._lock:
+            return {topic for topic in topics if (entry := self._topics.get(topic)) is not None
+                    and (entry.waiters or entry.watched_until > now)}
+
     def waiting(self, topic: str | None = None) -> int:
         """How many streams are waiting (on one topic, or on all): for tests and the bench."""
         with self._lock:
@@ -212,8 +232,9 @@ class LocalHub:
             return
         excess += self._max_topics // 10  # in batches, so a burst of new topics stays cheap
         idle = []
+        now = time.monotonic()
         for name, entry in self._topics.items():  # least recently used first
-            if not entry.waiters:
+            if not entry.waiters and entry.watched_until <= now:
                 idle.append(name)
                 if len(idle) == excess:
                     break
@@ -342,6 +363,31 @@ class RedisHub:
 
     def waiting(self, topic: str | None = None) -> int:
         return self._local.waiting(topic)
+
+    def watch(self, topic: str, seconds: float) -> None:
+        """Also in a Redis sorted set (topic -> expiry), which every process can read."""
+        self._local.watch(topic, seconds)
+        if time.monotonic() < self._down_until:
+            return
+        now = time.time()
+        try:
+            pipe = self._client.pipeline(transaction=False)
+            pipe.zadd(WATCHING, {topic: now + seconds})
+            pipe.zremrangebyscore(WATCHING, "-inf", now)
+            pipe.execute()
+        except redis.RedisError:
+            self._down_until = time.monotonic() + REDIS_DOWN_SECONDS
+
+    def watched(self, topics: Iterable[str]) -> set[str]:
+        topics = list(topics)
+        if not topics:
+            return set()
+        try:
+            scores = self._client.zmscore(WATCHING, topics)
+        except redis.RedisError:
+            return set(topics)  # cannot tell: treat them all as watched
+        now = time.time()
+        return {topic for topic, score in zip(topics, scores) if score is not None and score > now}
 
     def close(self) -> None:
         """Stop the listener thread (tests; a process that exits needs nothing)."""

@@ -3,8 +3,9 @@
 The state goes on the topic "user:<id>:notifications", served only to that person
 (GET /notifications/stream reads the id from the login, never from the URL). It is
 published after the commit that creates in-app notifications (services.fan_out) or reads
-them (mark_read, mark_all_read). One fan-out can reach thousands of people: their states
-are read together, in two queries whatever their number.
+them (mark_read, mark_all_read), only to people with a stream open (live.publish's
+only_if_watched): one fan-out can reach thousands of people, few of them online. Those
+states are read together, in two queries whatever their number.
 """
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from challenges.models import ProblemUpdate
 from notifications.models import Channel, Notification
 
 LATEST = 5
+IN_LIST_MAX = 1000  # more people than this: select them with a subquery instead
 
 
 def topic(user_id: int) -> str:
@@ -71,7 +73,8 @@ def snapshot(user_id: int) -> Callable[[Session], dict]:
 
 
 class _Batch:
-    """Reads every person's state in one go, the first time one of them is built."""
+    """Reads the states of the people being published to (those with a stream open) in one
+    go, the first time one of them is built."""
 
     def __init__(self, user_ids: Iterable[int], among: Select | None = None):
         self.user_ids = tuple(user_ids)
@@ -80,15 +83,20 @@ class _Batch:
 
     def build(self, user_id: int, session: Session) -> dict:
         if self._states is None:
-            self._states = states(session, self.user_ids, among=self.among)
+            watching = live.hub().watched(topic(u) for u in self.user_ids)
+            ids = [u for u in self.user_ids if topic(u) in watching]
+            self._states = states(session, ids, among=self.among if len(ids) > IN_LIST_MAX else None)
+        if user_id not in self._states:  # began watching a moment ago
+            self._states.update(states(session, [user_id]))
         return self._states[user_id]
 
 
 def announce(session: Session, user_ids: Iterable[int], *, among: Select | None = None) -> None:
-    """Publish these people's notification states once the caller's transaction commits."""
+    """Publish these people's notification states once the caller's transaction commits, to
+    those who have a stream open (the rest see the state when they next load a page)."""
     batch = _Batch(user_ids, among)
     for user_id in batch.user_ids:
-        live.publish(session, topic(user_id), "state", partial(batch.build, user_id))
+        live.publish(session, topic(user_id), "state", partial(batch.build, user_id), only_if_watched=True)
 
 
 def announce_update(session: Session, update_id: int) -> None:

@@ -342,3 +342,25 @@ def test_streams_of_a_topic_share_one_snapshot_after_a_resync(stream_app, hub):
     assert [_data(blocks[0]) for blocks in got] == [{"now": "snapshot", "read": 31}] * 30
     for response in responses:
         response.close()
+
+
+def test_only_if_watched_skips_topics_no_stream_is_open_on(app, ctx, monkeypatch):
+    hub = LocalHub()
+    monkeypatch.setitem(app.extensions, "fixquest.live", hub)
+    hub.watch("test:watched", 60)
+    built = []
+    for topic in ("test:watched", "test:unwatched"):
+        live.publish(db.session, topic, "state", lambda session, t=topic: built.append(t) or {"t": t},
+                     only_if_watched=True)
+    live.publish(db.session, "test:always", "state", lambda session: {"t": "always"})
+    db.session.commit()
+    assert built == ["test:watched"]  # the unwatched topic's state is not even read
+    assert [hub.last_id(t) for t in ("test:watched", "test:unwatched", "test:always")] == [1, 0, 1]
+
+
+def test_an_open_stream_marks_its_topic_watched_until_shortly_after_it_closes(stream_app, hub):
+    response = stream_app.test_client().get("/s")
+    _blocks(response, 2)
+    assert hub.watched(["test:stream", "test:other"]) == {"test:stream"}
+    response.close()
+    _wait_for(lambda: hub.watched(["test:stream"]) == set())  # three keepalives (0.15 s) later

@@ -10,6 +10,7 @@ import pytest
 import live
 from accounts.models import User
 from extensions import db
+from live.hub import LocalHub
 from notifications import live_inbox
 from notifications.services import fan_out
 from tests.factories import make_organiser, make_user
@@ -60,31 +61,39 @@ def test_the_first_event_is_your_own_unread_count_and_newest_notifications(app, 
     assert _data(first) == {"unread": 0, "latest": []}
 
 
-def test_a_fan_out_publishes_each_recipients_new_state(app, ctx):
-    organiser, ann, bob = make_organiser(), make_user(), make_user()
+@pytest.fixture
+def hub(app, monkeypatch):
+    """A hub of this test's own: which topics are watched does not carry over from others."""
+    fresh = LocalHub()
+    monkeypatch.setitem(app.extensions, "fixquest.live", fresh)
+    return fresh
+
+
+def test_a_fan_out_publishes_the_new_state_of_each_recipient_with_a_stream_open(app, ctx, hub):
+    organiser, ann, bob, carol = make_organiser(), make_user(), make_user(), make_user()
     problem = add_problem(organiser, title="Broken bench")
-    follow(ann, problem, delivery="in_app")
-    follow(bob, problem, delivery="immediate")
-    hub = live.hub()
-    before = {user.id: hub.last_id(live_inbox.topic(user.id)) for user in (ann, bob, organiser)}
+    for person, delivery in ((ann, "in_app"), (bob, "immediate"), (carol, "in_app")):
+        follow(person, problem, delivery=delivery)
+    for person in (ann, bob, organiser):
+        hub.watch(live_inbox.topic(person.id), 60)  # as their open streams do
     add_update(problem, organiser, kind="comment", body="Fixed it")
     drain(app)  # the fan-out job, on whichever queue this app has
-    for user in (ann, bob):
-        [event] = hub.since(live_inbox.topic(user.id), before[user.id])
+    for person in (ann, bob):
+        [event] = hub.since(live_inbox.topic(person.id), 0)
         assert json.loads(event.data)["unread"] == 1
-    assert hub.since(live_inbox.topic(organiser.id), before[organiser.id]) == []  # the author hears nothing
+    assert hub.last_id(live_inbox.topic(carol.id)) == 0  # offline: nothing built, nothing sent
+    assert hub.last_id(live_inbox.topic(organiser.id)) == 0  # the author is told nothing
 
 
-def test_reading_publishes_the_lower_count(app, ctx, client, login):
+def test_reading_publishes_the_lower_count(app, ctx, client, login, hub):
     organiser, ann = make_organiser(), make_user()
     _notify(organiser, ann, 3)
-    hub = live.hub()
     topic = live_inbox.topic(ann.id)
-    before = hub.last_id(topic)
+    hub.watch(topic, 60)
     login(ann)
     first = rows(user_id=ann.id)[0]
     client.post(f"/notifications/{first.id}/read", data={})
-    [event] = hub.since(topic, before)
+    [event] = hub.since(topic, 0)
     assert json.loads(event.data)["unread"] == 2
     client.post("/notifications/read-all", data={})
     assert json.loads(hub.since(topic, event.id)[-1].data)["unread"] == 0

@@ -174,3 +174,12 @@ def test_a_new_stream_never_takes_the_mirrors_older_events_for_new_ones(hubs, to
     cursor = hub.last_id(topic)
     assert cursor >= old.id
     assert hub.wait(topic, cursor, timeout=0.1) == []
+
+
+def test_a_topic_watched_in_one_process_is_seen_watched_in_another(hubs, topic):
+    a, b = hubs(), hubs()
+    assert b.watched([topic]) == set()
+    a.watch(topic, 0.3)
+    assert b.watched([topic, f"{topic}:other"]) == {topic}
+    time.sleep(0.4)
+    assert b.watched([topic]) == set()
