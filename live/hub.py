@@ -15,6 +15,9 @@ Two hubs behind one interface, chosen once in create_app:
   per process turns the announcements into deliveries to a LocalHub mirror, so a thousand
   streams in one worker share one Redis connection and no database connection.
 
+Presence. Streams say which topics they are open on (`watch`, renewed every keepalive), so
+a publisher of many per-person topics can skip those nobody is looking at (`watched`).
+
 Resync. When a hub may have lost events (the pub/sub connection dropped and came back, a
 publish could not reach Redis), it raises the topic's `generation`; streams that see it
 change take a fresh snapshot from the database. A RedisHub topic's ids start from the
@@ -291,6 +294,9 @@ class RedisHub:
         self._start_lock = threading.Lock()
         self._stop = threading.Event()
         self._down_until = 0.0
+        self._watch_lock = threading.Lock()
+        self._registered: dict[str, float] = {}  # topic -> until when Redis has it as watched
+        self._watch_down_until = 0.0
         self.subscribed = threading.Event()  # set while the listener is subscribed
 
     def publish(self, topic: str, name: str, data: dict) -> LiveEvent:
@@ -365,18 +371,28 @@ class RedisHub:
         return self._local.waiting(topic)
 
     def watch(self, topic: str, seconds: float) -> None:
-        """Also in a Redis sorted set (topic -> expiry), which every process can read."""
+        """Also in a Redis sorted set (topic -> expiry), which every process can read. One
+        write per topic per process while it is fresh enough: a thousand streams on one
+        topic renewing together must not become a thousand Redis calls. A failure here
+        only makes publishers treat the topic as unwatched a little early; it does not
+        stop publishing (a separate back-off)."""
         self._local.watch(topic, seconds)
-        if time.monotonic() < self._down_until:
-            return
         now = time.time()
+        with self._watch_lock:
+            if self._registered.get(topic, 0) - now > seconds / 2 or time.monotonic() < self._watch_down_until:
+                return
+            self._registered[topic] = now + seconds
+            if len(self._registered) > 2 * MAX_TOPICS:
+                self._registered = {t: until for t, until in self._registered.items() if until > now}
         try:
             pipe = self._client.pipeline(transaction=False)
             pipe.zadd(WATCHING, {topic: now + seconds})
             pipe.zremrangebyscore(WATCHING, "-inf", now)
             pipe.execute()
         except redis.RedisError:
-            self._down_until = time.monotonic() + REDIS_DOWN_SECONDS
+            with self._watch_lock:
+                self._registered.pop(topic, None)
+                self._watch_down_until = time.monotonic() + REDIS_DOWN_SECONDS
 
     def watched(self, topics: Iterable[str]) -> set[str]:
         topics = list(topics)

@@ -183,3 +183,18 @@ def test_a_topic_watched_in_one_process_is_seen_watched_in_another(hubs, topic):
     assert b.watched([topic, f"{topic}:other"]) == {topic}
     time.sleep(0.4)
     assert b.watched([topic]) == set()
+
+
+def test_many_streams_on_a_topic_renew_its_presence_with_one_redis_write(hubs, topic, client):
+    """A thousand streams of one topic renewing together once tripped Redis timeouts (the
+    bench found it); now one write per topic stands for them while it is fresh."""
+    hub = hubs()
+    hub.watch(topic, 60)
+    assert client.zscore("live:watching", topic) is not None
+    client.zrem("live:watching", topic)
+    threads = [threading.Thread(target=hub.watch, args=(topic, 60)) for _ in range(50)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert client.zscore("live:watching", topic) is None  # none of the fifty wrote again
