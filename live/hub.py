@@ -20,7 +20,9 @@ a publisher of many per-person topics can skip those nobody is looking at (`watc
 
 Resync. When a hub may have lost events (the pub/sub connection dropped and came back, a
 publish could not reach Redis), it raises the topic's `generation`; streams that see it
-change take a fresh snapshot from the database. A RedisHub topic's ids start from the
+change take a fresh snapshot from the database. A process whose publish failed resyncs
+its own streams at once and, when Redis answers again, tells the others to resync those
+topics too (RESYNC_CHANNEL). A RedisHub topic's ids start from the
 publisher's clock in milliseconds, not from 1, so if Redis forgets a topic (expiry, a
 flush, a restart without persistence) the new ids are still higher than any a stream or
 browser holds, and are delivered instead of ignored.
@@ -44,6 +46,7 @@ log = logging.getLogger(__name__)
 HISTORY = 20  # events kept per topic for Last-Event-ID resume; older gaps get a snapshot
 MAX_TOPICS = 2000  # topics a LocalHub keeps in memory; the least recently used idle one goes
 CHANNEL = "live:events"
+RESYNC_CHANNEL = "live:resync"  # topics whose publish failed somewhere: every process resyncs them
 WATCHING = "live:watching"  # sorted set: topic -> until when a stream is open on it (epoch seconds)
 REDIS_DOWN_SECONDS = 2.0  # after a failed publish, skip Redis for this long (no stacked timeouts)
 
@@ -297,6 +300,8 @@ class RedisHub:
         self._watch_lock = threading.Lock()
         self._registered: dict[str, float] = {}  # topic -> until when Redis has it as watched
         self._watch_down_until = 0.0
+        self._unsynced: set[str] = set()
+        self._unsynced_lock = threading.Lock()
         self.subscribed = threading.Event()  # set while the listener is subscribed
 
     def publish(self, topic: str, name: str, data: dict) -> LiveEvent:
@@ -323,6 +328,9 @@ class RedisHub:
         except redis.RedisError:
             self._down_until = time.monotonic() + REDIS_DOWN_SECONDS
             self._resync_each(items)
+            with self._unsynced_lock:
+                self._unsynced.update(topic for topic, _, _ in items)
+            self._ensure_listener()  # it tells the other processes once Redis answers again
             raise
         events = [LiveEvent(topic, int(seq), name, text) for (topic, name, _), text, seq in zip(items, texts, ids)]
         for event in events:
@@ -332,6 +340,24 @@ class RedisHub:
     def _resync_each(self, items) -> None:
         for topic, _, _ in items:
             self._local.resync(topic)
+        if time.monotonic() < self._down_until:
+            with self._unsynced_lock:
+                self._unsynced.update(topic for topic, _, _ in items)
+            self._ensure_listener()
+
+    def _announce_unsynced(self) -> None:
+        """Tell every process to resync the topics whose publish failed here. Not the failed
+        events themselves: by now another process may have published a newer state, and a
+        snapshot from the database is right either way."""
+        with self._unsynced_lock:
+            topics, self._unsynced = sorted(self._unsynced), set()
+        if not topics:
+            return
+        try:
+            self._client.publish(RESYNC_CHANNEL, json.dumps(topics))
+        except redis.RedisError:
+            with self._unsynced_lock:
+                self._unsynced.update(topics)
 
     def last_id(self, topic: str) -> int:
         self._ensure_listener()
@@ -425,16 +451,21 @@ class RedisHub:
         while not self._stop.is_set():
             pubsub = self._listen_client.pubsub()
             try:
-                pubsub.subscribe(CHANNEL)
+                pubsub.subscribe(CHANNEL, RESYNC_CHANNEL)
                 while not self._stop.is_set():
                     message = pubsub.get_message(timeout=1.0)
+                    if self._unsynced and time.monotonic() >= self._down_until:
+                        self._announce_unsynced()
                     if message is None:
                         continue
-                    if message["type"] == "subscribe":
+                    if message["type"] == "subscribe" and message["channel"] == CHANNEL:
                         # Events published while we were not subscribed (at the start, or
                         # during an outage) never reach us: every stream takes a snapshot.
                         self.subscribed.set()
                         self._local.resync_all()
+                    elif message["type"] == "message" and message["channel"] == RESYNC_CHANNEL:
+                        for topic in json.loads(message["data"]):
+                            self._local.resync(topic)
                     elif message["type"] == "message":
                         self._local.deliver(LiveEvent.from_json(message["data"]))
             except (redis.RedisError, OSError, ValueError, KeyError):

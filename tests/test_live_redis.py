@@ -198,3 +198,20 @@ def test_many_streams_on_a_topic_renew_its_presence_with_one_redis_write(hubs, t
     for thread in threads:
         thread.join()
     assert client.zscore("live:watching", topic) is None  # none of the fifty wrote again
+
+
+def test_a_failed_publish_makes_every_process_resync_once_redis_answers(hubs, topic, monkeypatch):
+    a, b = _subscribed(hubs()), _subscribed(hubs())
+    before = b.generation(topic)
+    script = a._script
+
+    def refuse(*args, **kwargs):
+        raise redis.TimeoutError("Redis is busy")
+
+    monkeypatch.setattr(a, "_script", refuse)
+    with pytest.raises(redis.RedisError):
+        a.publish(topic, "state", {"lost": True})
+    assert b.generation(topic) == before  # b cannot know yet
+    monkeypatch.setattr(a, "_script", script)
+    # within a second or two of the back-off ending, a's listener tells everyone
+    _wait_for(lambda: b.generation(topic) != before, timeout=6)
