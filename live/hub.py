@@ -420,6 +420,12 @@ class RedisHub:
                 self._registered.pop(topic, None)
                 self._watch_down_until = time.monotonic() + REDIS_DOWN_SECONDS
 
+    def forget_presence(self) -> None:
+        """Write every topic's presence again at its next watch: Redis may have lost them
+        (the listener calls this when it resubscribes, e.g. after a Redis restart)."""
+        with self._watch_lock:
+            self._registered = {}
+
     def watched(self, topics: Iterable[str]) -> set[str]:
         topics = list(topics)
         if not topics:
@@ -462,6 +468,7 @@ class RedisHub:
                         # Events published while we were not subscribed (at the start, or
                         # during an outage) never reach us: every stream takes a snapshot.
                         self.subscribed.set()
+                        self.forget_presence()
                         self._local.resync_all()
                     elif message["type"] == "message" and message["channel"] == RESYNC_CHANNEL:
                         for topic in json.loads(message["data"]):

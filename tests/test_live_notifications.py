@@ -120,6 +120,8 @@ def test_states_of_many_people_take_two_queries(app, ctx):
 @pytest.mark.parametrize("streams", [5])
 def test_waiting_streams_hold_no_database_connection(app, ctx, streams):
     _ready(live.hub())
+    if hasattr(live.hub(), "forget_presence"):
+        live.hub().forget_presence()  # the wipe between tests emptied Redis, as a restart would
     organiser = make_organiser()
     people = [make_user() for _ in range(streams)]
     db.session.commit()
