@@ -15,7 +15,7 @@ Serves FixQuest under gunicorn with gunicorn.conf.py (gthread workers; `--worker
   approved: a stand-in for the event scoreboard's publish, which lives in events/.
 
 The database (a temp SQLite file, or a `--database-url` whose name contains "bench",
-emptied first) gets an organiser and `--rounds` participants, each with a submitted claim.
+created if missing and emptied first) gets an organiser and `--rounds` participants, each with a submitted claim.
 `--clients` SSE clients (asyncio, raw sockets, in this process) open /bench/live and read
 their first state. Then, each round, the organiser approves one claim through the real
 web route (POST /claims/<id>/review, logged in, with CSRF), and every client notes when
@@ -91,6 +91,17 @@ def bench_app():
 
 
 # --- setting up -----------------------------------------------------------------------------
+
+def create_database_if_missing(database_url: str) -> None:
+    """A PostgreSQL bench database is created on first use (the app then migrates it)."""
+    import psycopg
+
+    url = urlsplit(database_url.replace("postgresql+psycopg://", "postgresql://", 1))
+    name = url.path.lstrip("/")
+    with psycopg.connect(url._replace(path="/postgres").geturl(), autocommit=True) as conn:
+        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            conn.execute(f'CREATE DATABASE "{name}"')
+
 
 def seed(database_url: str, rounds: int) -> tuple[str, list[int]]:
     """An organiser and one submitted claim per round; returns the organiser's email and the claim ids."""
@@ -303,6 +314,8 @@ def main(argv=None) -> None:
             import redis
 
             redis.Redis.from_url(args.redis_url).delete(f"live:{TOPIC}:seq", f"live:{TOPIC}:log")
+        if database_url.startswith("postgresql"):
+            create_database_if_missing(database_url)
         email, claims = seed(database_url, args.rounds)
         server = start_server(args, database_url, args.port)
         try:

@@ -144,6 +144,7 @@ def test_keepalives_come_at_the_configured_interval(stream_app):
 
 
 def test_stream_sends_each_published_event_with_its_id(stream_app, hub):
+    stream_app.config["LIVE_KEEPALIVE_SECONDS"] = 30  # nothing but the event is read next
     response = stream_app.test_client().get("/s")
     _blocks(response, 2)
     got = []
@@ -181,6 +182,7 @@ def test_an_id_from_another_life_or_a_lost_gap_gets_a_fresh_snapshot(stream_app,
 
 
 def test_a_resync_sends_a_fresh_snapshot_to_waiting_streams(stream_app, hub):
+    stream_app.config["LIVE_KEEPALIVE_SECONDS"] = 30  # nothing but the event is read next
     response = stream_app.test_client().get("/s")
     _blocks(response, 2)
     got = []
@@ -326,6 +328,7 @@ def test_idle_topics_are_forgotten_beyond_the_limit_but_watched_ones_stay():
 
 
 def test_streams_of_a_topic_share_one_snapshot_after_a_resync(stream_app, hub):
+    stream_app.config["LIVE_KEEPALIVE_SECONDS"] = 30  # nothing but the event is read next
     responses = [stream_app.test_client().get("/s") for _ in range(30)]
     for response in responses:
         _blocks(response, 2)
