@@ -139,7 +139,7 @@ def test_keepalives_come_at_the_configured_interval(stream_app):
     _blocks(response, 2)
     started = time.monotonic()
     assert _blocks(response, 2) == [": keepalive", ": keepalive"]
-    assert 0.55 <= time.monotonic() - started < 1.5
+    assert 0.55 <= time.monotonic() - started < 3  # not early; the upper bound allows a busy machine
     response.close()
 
 
@@ -200,7 +200,7 @@ def test_a_stream_ends_after_its_lifetime_and_the_browser_resumes(stream_app):
     response = stream_app.test_client().get("/s")
     started = time.monotonic()
     blocks = _blocks(response, 100)  # returns when the stream ends
-    assert time.monotonic() - started < 2
+    assert time.monotonic() - started < 5
     assert blocks[0] == "retry: 3000" and "event: state" in blocks[1]
 
 
