@@ -6,6 +6,9 @@
  * connection, sending Last-Event-ID; when it gives up (the server answered 503 because it
  * holds as many streams as it may, or the login expired) we open a new one later, with a
  * growing delay, and pass the last id we saw as ?lastEventId= so nothing is missed.
+ * A hidden tab closes its stream and opens it again when shown (resuming the same way):
+ * browsers allow about six HTTP/1.1 connections to a site, and each open stream holds one
+ * (and one server thread), so background tabs must not keep them.
  * Text from the server is only ever set as textContent.
  *
  * Also wires the header's unread-notifications count: a link with
@@ -30,6 +33,8 @@
     var delay = FIRST_DELAY;
 
     function open() {
+      timer = null;
+      if (stopped || source || document.hidden) { return; }
       source = new EventSource(withLastId(url, lastId));
       source.addEventListener('state', function (event) {
         delay = FIRST_DELAY;
@@ -39,18 +44,28 @@
         onState(state, event);
       });
       source.addEventListener('error', function () {
-        if (stopped || source.readyState !== EventSource.CLOSED) { return; }  // the browser retries itself
+        if (stopped || !source || source.readyState !== EventSource.CLOSED) { return; }  // the browser retries itself
+        source = null;
         timer = window.setTimeout(open, delay + Math.random() * 1000);
         delay = Math.min(delay * 2, MAX_DELAY);
       });
     }
 
-    if (window.EventSource) { open(); }
+    function shut() {
+      window.clearTimeout(timer);
+      timer = null;
+      if (source) { source.close(); source = null; }
+    }
+
+    if (!window.EventSource) { return {close: function () {}}; }
+    document.addEventListener('visibilitychange', function () {
+      if (document.hidden) { shut(); } else if (!timer) { open(); }
+    });
+    open();
     return {
       close: function () {
         stopped = true;
-        window.clearTimeout(timer);
-        if (source) { source.close(); }
+        shut();
       }
     };
   }
