@@ -28,6 +28,7 @@ import threading
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
+from functools import partial
 from weakref import WeakKeyDictionary
 
 from flask import Flask, Response, current_app, request
@@ -158,6 +159,23 @@ _shared: WeakKeyDictionary = WeakKeyDictionary()
 _shared_lock = threading.Lock()
 
 
+def _snapshot_key(snapshot: Callable) -> object:
+    """Which snapshots are the same: the same code with the same captured values (so a
+    closure over a viewer's role is never shared with another viewer); else itself."""
+    if isinstance(snapshot, partial):
+        return (_snapshot_key(snapshot.func), snapshot.args, tuple(sorted(snapshot.keywords.items())))
+    code = getattr(snapshot, "__code__", None)
+    if code is None:
+        return snapshot
+    cells = tuple(cell.cell_contents for cell in snapshot.__closure__ or ())
+    key = (code, cells, getattr(snapshot, "__self__", None))
+    try:
+        hash(key)
+    except TypeError:
+        return snapshot
+    return key
+
+
 def _shared_snapshots(live: Hub) -> _SharedSnapshots:
     with _shared_lock:
         if live not in _shared:
@@ -174,6 +192,9 @@ def _too_many() -> Response:
 
 def stream(topic: str, name: str, snapshot: Callable[[Session], dict], *,
            keepalive: float | None = None) -> Response:
+    """Serve the topic as Server-Sent Events (see the module docstring). `snapshot(session)`
+    must depend only on the topic and what it captures, not on the request: after a resync
+    it runs again outside the request, and streams with the same snapshot share its result."""
     app = current_app._get_current_object()
     live = hub()
     keepalive = keepalive or app.config.get("LIVE_KEEPALIVE_SECONDS", KEEPALIVE_SECONDS)
@@ -206,7 +227,7 @@ def stream(topic: str, name: str, snapshot: Callable[[Session], dict], *,
                 db.session.remove()
 
     def resync(generation: int) -> LiveEvent:
-        return _shared_snapshots(live).get((topic, name, generation), read_snapshot)
+        return _shared_snapshots(live).get((topic, name, generation, _snapshot_key(snapshot)), read_snapshot)
 
     def events() -> Iterator[str]:
         at, seen = cursor, generation

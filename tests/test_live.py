@@ -367,3 +367,31 @@ def test_an_open_stream_marks_its_topic_watched_until_shortly_after_it_closes(st
     assert hub.watched(["test:stream", "test:other"]) == {"test:stream"}
     response.close()
     _wait_for(lambda: hub.watched(["test:stream"]) == set())  # three keepalives (0.15 s) later
+
+
+def test_after_a_resync_snapshots_capturing_different_values_are_not_shared(hub):
+    """A closure over a viewer's role must never hand its state to another viewer."""
+    flask_app = Flask("stream-roles")
+    flask_app.extensions["fixquest.live"] = hub
+    flask_app.config.update(LIVE_KEEPALIVE_SECONDS=30, SQLALCHEMY_DATABASE_URI="sqlite://")
+    db.init_app(flask_app)
+
+    @flask_app.get("/s/<role>")
+    def s(role):
+        return live.stream("test:roles", "state", lambda session: {"seen_by": role})
+
+    responses = {role: flask_app.test_client().get(f"/s/{role}") for role in ("organiser", "public")}
+    for response in responses.values():
+        _blocks(response, 2)
+    got = {}
+    readers = [threading.Thread(target=lambda r=r, k=k: got.update({k: _blocks(r, 1)})) for k, r in responses.items()]
+    for reader in readers:
+        reader.start()
+    _wait_for(lambda: hub.waiting("test:roles") == 2)
+    hub.resync_all()
+    for reader in readers:
+        reader.join(5)
+    assert {role: _data(blocks[0])["seen_by"] for role, blocks in got.items()} == {
+        "organiser": "organiser", "public": "public"}
+    for response in responses.values():
+        response.close()
