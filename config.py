@@ -179,6 +179,10 @@ def from_environment(instance_path: str) -> dict:
         "WEBHOOK_DISABLE_AFTER": _int_from_env("FIXQUEST_WEBHOOK_DISABLE_AFTER", 5, 1, 1000),
         # Campaigns (see campaigns/ and README "Campaigns and impact"): points per pledge token.
         "TOKEN_POINTS": _int_from_env("FIXQUEST_TOKEN_POINTS", 10, 1, 100_000),
+        # Live updates (see live/ and README "Live updates"); gunicorn.conf.py sets the cap from its threads.
+        "LIVE_MAX_STREAMS": _int_from_env("FIXQUEST_LIVE_MAX_STREAMS", 0, 0, 100_000),  # per process; 0: no cap
+        "LIVE_STREAM_MAX_SECONDS": _int_from_env("FIXQUEST_LIVE_STREAM_MAX_SECONDS", 3600, 0, 86_400),
+        "LIVE_KEEPALIVE_SECONDS": 15.0,
     }
 
 

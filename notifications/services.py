@@ -24,6 +24,7 @@ from challenges.geo import EARTH_RADIUS_M, haversine_m
 from challenges.models import Delivery, Problem, ProblemUpdate, Subscription, SubscriptionKind
 from errors import NotFound, ValidationFailed
 from childsafe.notify import delivered_in_app, email_recipient_condition, hold_quiet_in_app
+from notifications import live_inbox
 from notifications.models import Channel, Notification, NotificationFanout, NotificationState
 from timeutil import UTCDateTime, utcnow
 
@@ -174,6 +175,8 @@ def fan_out(session: Session, *, update_id: int, now: datetime | None = None) ->
     created = session.execute(stmt.on_conflict_do_nothing(index_elements=["update_id", "user_id", "channel"])
                               .execution_options(preserve_rowcount=True)).rowcount
     hold_quiet_in_app(session, update_id=update_id, now=now)  # children: nothing outside school hours
+    if created:
+        live_inbox.announce_update(session, update_id)  # the unread counts, live, after the commit
     session.flush()
     emails = session.scalar(select(func.count()).select_from(Notification).where(
         Notification.update_id == update_id, Notification.channel == Channel.email.value,
@@ -214,6 +217,7 @@ def mark_read(session: Session, *, actor: User, notification_id: int, now: datet
         raise NotificationNotFound(notification_id)
     session.execute(update(Notification).where(Notification.id == notification_id, Notification.read_at.is_(None))
                     .values(read_at=now or utcnow()).execution_options(synchronize_session=False))
+    live_inbox.announce(session, [actor.id])
     session.flush()
 
 
@@ -222,6 +226,8 @@ def mark_all_read(session: Session, *, actor: User, now: datetime | None = None)
         Notification.user_id == actor.id, Notification.channel == Channel.in_app.value,
         Notification.read_at.is_(None),
     ).values(read_at=now or utcnow()).execution_options(synchronize_session=False)).rowcount
+    if changed:
+        live_inbox.announce(session, [actor.id])
     session.flush()
     return changed
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 from flask import Blueprint, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 
+import live
 from challenges.models import Subscription
 from errors import DomainError
 from extensions import csrf, db
-from notifications import services, tokens
+from notifications import live_inbox, services, tokens
 from notifications.forms import ActionForm, DeliveryForm
 from web import is_safe_next
 
@@ -27,6 +28,14 @@ def index():
     page = db.paginate(services.inbox_select(current_user.id), per_page=current_app.config["PAGE_SIZE"],
                        max_per_page=100)
     return render_template("notifications/index.html", page=page, describe=services.describe_update)
+
+
+@bp.get("/notifications/stream")
+@login_required
+def stream():
+    """Your unread count and newest notifications as Server-Sent Events: only ever your
+    own (the id comes from the login, not the URL)."""
+    return live.stream(live_inbox.topic(current_user.id), "state", live_inbox.snapshot(current_user.id))
 
 
 @bp.post("/notifications/read-all")

@@ -45,6 +45,7 @@ SKIPPED = {
     "events.scoreboard_stream": "a stream that never ends; its states are /events/<id>/scoreboard.json's, crawled",
     "events.organiser_stream": "a stream that never ends, for the event's organisers only (403 to everyone else)",
     "campaigns.progress_stream": "a stream that never ends; its states are the campaign page's progress, crawled",
+    "notifications.stream": "a stream that never ends, of one's own inbox (login required)",
 }
 
 CHILDREN = {  # display name -> login (email)

@@ -23,7 +23,7 @@ from scoring.models import BadgeAward
 from tests.events_helpers import add_quests, enter, event_fields, make_event, set_times, team_of
 from tests.factories import approve, make_claim, make_organiser, make_problem, make_quest, make_team, make_user
 from tests.querycount import counting
-from tests.test_live import _read_events
+from tests.sse import read_blocks
 from timeutil import utcnow
 
 
@@ -429,7 +429,7 @@ def test_the_public_stream_starts_with_the_public_board(app, client):
     enter(event, team, captain)
     response = client.get(f"/events/{event.id}/scoreboard/stream")
     assert response.mimetype == "text/event-stream"
-    _, first = _read_events(response, 2)
+    _, first = read_blocks(response, 2)
     response.close()
     data = json.loads(first.split("data: ", 1)[1])
     assert first.startswith("id: ") and "event: state" in first
@@ -444,7 +444,7 @@ def test_only_organisers_get_the_live_stream(client, login):
     assert client.get(f"/events/{event.id}/scoreboard/live").status_code == 403
     login(organiser)
     response = client.get(f"/events/{event.id}/scoreboard/live")
-    _, first = _read_events(response, 2)
+    _, first = read_blocks(response, 2)
     response.close()
     assert json.loads(first.split("data: ", 1)[1])["event_id"] == event.id
 

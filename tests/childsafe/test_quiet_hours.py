@@ -113,3 +113,17 @@ def test_pushing_to_a_child_is_refused_in_quiet_hours():
     assert not notify.may_notify_now(Person(True), FRIDAY_EVENING, LONDON_HOURS)
     assert notify.may_notify_now(Person(True), TUESDAY_NOON, LONDON_HOURS)
     assert notify.may_notify_now(Person(False), FRIDAY_EVENING, LONDON_HOURS)
+
+
+def test_the_live_inbox_state_leaves_out_held_notifications_too(ctx):
+    from notifications import live_inbox
+
+    organiser, problem, child, adult = _class_following_a_problem()
+    entry = add_update(problem, organiser, publish_it=False)
+    fan_out(db.session, update_id=entry.id, now=FRIDAY_EVENING)
+    held = Notification.__table__.update().where(Notification.state == "held")
+    db.session.execute(held.values(next_attempt_at=datetime(2100, 1, 1, tzinfo=timezone.utc)))
+    db.session.commit()
+    state = live_inbox.states(db.session, [child.id, adult.id])
+    assert state[child.id] == {"unread": 0, "latest": []}
+    assert state[adult.id]["unread"] == 1
