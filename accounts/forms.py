@@ -1,4 +1,4 @@
-from wtforms import BooleanField, EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
 from accounts.models import Role
@@ -32,6 +32,14 @@ class ResetPasswordForm(Form):
                              description="At least 10 characters.", render_kw={"autocomplete": "new-password"})
     confirm = PasswordField("Repeat new password", render_kw={"autocomplete": "new-password"},
                             validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")])
+
+
+class TokenForm(Form):
+    name = StringField("Name", validators=[DataRequired(), Length(max=80)],
+                       description="What will use it, e.g. \u201cMy phone\u201d or \u201cWard dashboard\u201d.")
+    scope = RadioField("It may", default="read", choices=[
+        ("read", "Read: see what you can see (nothing changes)"),
+        ("write", "Write: also act for you (report, claim, submit, review)")])
 
 
 class TeamForm(Form):

@@ -626,19 +626,57 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(session: Session, *, user: User, name: str = "api") -> str:
+TOKEN_SCOPES = ("read", "write")
+MAX_LIVE_TOKENS = 50
+
+
+def issue_token(session: Session, *, user: User, name: str = "api", scope: str = "write") -> str:
     """Create a bearer token; the plain token is returned once and only its digest kept."""
     refuse_public(user, "get an API token")
+    name = (name or "").strip()
+    fields = {}
+    if not 1 <= len(name) <= 80:
+        fields["name"] = ["Give the token a name of 1 to 80 characters, e.g. the app that will use it."]
+    if scope not in TOKEN_SCOPES:
+        fields["scope"] = ["Choose read (look only) or write (act for you)."]
+    if fields:
+        raise ValidationFailed(fields)
+    live = session.scalar(select(func.count(ApiToken.id)).where(ApiToken.user_id == user.id,
+                                                                 ApiToken.revoked_at.is_(None)))
+    if live >= MAX_LIVE_TOKENS:
+        raise ValidationFailed({"name": [f"You have {MAX_LIVE_TOKENS} tokens already: revoke one you no longer use."]})
     token = "fq_" + secrets.token_urlsafe(32)
-    session.add(ApiToken(user_id=user.id, name=name[:80], token_hash=_digest(token)))
+    session.add(ApiToken(user_id=user.id, name=name, token_hash=_digest(token), scope=scope))
     session.flush()
     return token
 
 
-def user_for_token(session: Session, token: str) -> User | None:
+def token_row(session: Session, token: str) -> ApiToken | None:
+    """The live token with this value (its person in .user), marked as used now."""
     row = session.scalar(select(ApiToken).where(ApiToken.token_hash == _digest(token),
                                                 ApiToken.revoked_at.is_(None)))
-    if row is None:
-        return None
-    row.last_used_at = utcnow()
-    return row.user
+    if row is not None:
+        row.last_used_at = utcnow()
+    return row
+
+
+def user_for_token(session: Session, token: str) -> User | None:
+    row = token_row(session, token)
+    return row.user if row is not None else None
+
+
+def tokens_of(session: Session, user: User) -> list[ApiToken]:
+    """A person's tokens, live first, newest first (revoked ones stay listed for the record)."""
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id)
+                                .order_by(ApiToken.revoked_at.is_not(None), ApiToken.id.desc())))
+
+
+def revoke_token(session: Session, *, actor: User, token_id: int, now: datetime | None = None) -> ApiToken:
+    """Revoke one of your own tokens at once (someone else's is a 404, as if it did not exist)."""
+    row = session.get(ApiToken, token_id)
+    if row is None or row.user_id != actor.id:
+        raise NotFound("token", token_id)
+    if row.revoked_at is None:
+        row.revoked_at = now or utcnow()
+        session.flush()
+    return row

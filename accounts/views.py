@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from accounts import kudos, rules, services
 from accounts.forms import (CaptainForm, EmptyForm, ForgotPasswordForm, InviteForm, JoinCodeForm, JoinTeamForm,
-                            LoginForm, RegisterForm, ResetPasswordForm, RoleForm, TeamForm, TeamSizeForm)
+                            LoginForm, RegisterForm, ResetPasswordForm, RoleForm, TeamForm, TeamSizeForm, TokenForm)
 from accounts.jobs import send_password_reset_job, send_verification_job
 from accounts.models import JoinRequestStatus, Team, TeamInvite, TeamJoinRequest, User
 from accounts.teampage import load_team_page
@@ -118,6 +118,36 @@ def resend_verification():
     else:
         flash("Your email address is confirmed already.", "info")
     return redirect(url_for("web.home"))
+
+
+@bp.route("/account/tokens", methods=["GET", "POST"])
+@login_required
+def tokens():
+    """Personal access tokens for the JSON API: made here, shown once, revocable."""
+    form, made = TokenForm(), None
+    if form.validate_on_submit():
+        try:
+            made = services.issue_token(db.session, user=current_user, name=form.name.data, scope=form.scope.data)
+        except DomainError as error:
+            db.session.rollback()
+            apply_errors(form, error)
+        else:
+            db.session.commit()
+            form = TokenForm(formdata=None)
+    page = render_template("accounts/tokens.html", form=form, made=made, revoke_form=EmptyForm(),
+                           tokens=services.tokens_of(db.session, current_user))
+    return no_store(page, 422 if form.errors else 200)
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    row = services.revoke_token(db.session, actor=current_user, token_id=token_id)
+    db.session.commit()
+    flash(f"The token \u201c{row.name}\u201d no longer works.", "info")
+    return redirect(url_for("accounts.tokens"))
 
 
 @bp.route("/password/forgot", methods=["GET", "POST"])

@@ -7,21 +7,27 @@ from functools import wraps
 from flask import request
 
 from accounts.models import User
-from accounts.services import user_for_token
-from api.errors import InvalidToken, NotAuthenticated
+from accounts.services import token_row
+from api.errors import InsufficientScope, InvalidToken, NotAuthenticated
 from extensions import db
 
 
+READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
 def bearer_user() -> User:
-    """The user whose token is in the Authorization header; 401 without a valid one."""
+    """The user whose token is in the Authorization header; 401 without a valid one, 403
+    when a read-only token tries to change something (RFC 6750 insufficient_scope)."""
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise NotAuthenticated()
-    user = user_for_token(db.session, token)
-    if user is None:
+    row = token_row(db.session, token)
+    if row is None:
         raise InvalidToken()
-    return user
+    if row.scope != "write" and request.method not in READ_METHODS:
+        raise InsufficientScope()
+    return row.user
 
 
 def optional_bearer_user() -> User | None:

@@ -46,6 +46,15 @@ class NotAuthenticated(ApiError):
         super().__init__("Send an API token: Authorization: Bearer <token> (POST /api/v1/tokens issues one).")
 
 
+class InsufficientScope(ApiError):
+    status = 403
+    code = "insufficient_scope"
+    headers = {"WWW-Authenticate": 'Bearer realm="fixquest", error="insufficient_scope", scope="write"'}
+
+    def __init__(self):
+        super().__init__("This token may only read: make a write token to act for you.")
+
+
 class InvalidToken(ApiError):
     status = 401
     code = "invalid_token"

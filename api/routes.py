@@ -29,7 +29,7 @@ from scoring.views import board_page, is_window_name, public_around, window_key
 
 ID = f"int(max={MAX_ID})"  # a larger number is no row's id (and overflows SQLite): a plain 404
 
-TOKEN_FIELDS = {"email": text, "password": text, "name": text}
+TOKEN_FIELDS = {"email": text, "password": text, "name": text, "scope": text}
 PROBLEM_FIELDS = {"title": text, "description": text, "category": text, "lat": number,
                   "lon": number, "address": text}
 QUEST_FIELDS = {"title": text, "brief": text, "points": whole_number, "difficulty": text,
@@ -63,9 +63,10 @@ def create_token():
     values = read_fields(json_body(), TOKEN_FIELDS, required=("email", "password"))
     user = accounts.authenticate(db.session, email=values["email"], password=values["password"],
                                  hash_method=current_app.config["PASSWORD_HASH_METHOD"])
-    token = accounts.issue_token(db.session, user=user, name=values["name"] or "api")
+    scope = values["scope"] or "write"
+    token = accounts.issue_token(db.session, user=user, name=values["name"] or "api", scope=scope)
     db.session.commit()
-    return {"token": token}, 201, {"Cache-Control": "no-store"}
+    return {"token": token, "scope": scope}, 201, {"Cache-Control": "no-store"}
 
 
 # --- problems ------------------------------------------------------------------------------

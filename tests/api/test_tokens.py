@@ -90,3 +90,24 @@ def test_session_cookie_does_not_authenticate_the_api(client, login):
 def test_public_reads_need_no_token(client):
     for url in ("/api/v1/problems", "/api/v1/quests", "/api/v1/leaderboards/participants"):
         assert client.get(url).status_code == 200, url
+
+
+def test_a_read_token_reads_but_may_not_change_anything(client):
+    user = make_user(email="reader@example.org")
+    made = client.post("/api/v1/tokens", json={"email": "reader@example.org", "password": PASSWORD,
+                                               "name": "Dashboard", "scope": "read"})
+    assert made.status_code == 201 and made.get_json()["scope"] == "read"
+    headers = {"Authorization": f"Bearer {made.get_json()['token']}"}
+    assert client.get("/api/v1/problems", headers=headers).status_code == 200
+    refused = client.post("/api/v1/problems", json=PROBLEM, headers=headers)
+    assert refused.status_code == 403 and error_of(refused)["code"] == "insufficient_scope"
+    assert 'error="insufficient_scope"' in refused.headers["WWW-Authenticate"]
+    assert db.session.scalar(text("SELECT count(*) FROM problems")) == 0
+    assert user.id  # the token stays theirs: the refusal is about what it may do, not who
+
+
+def test_an_unknown_scope_is_422_naming_it(client):
+    make_user(email="reader@example.org")
+    response = client.post("/api/v1/tokens", json={"email": "reader@example.org", "password": PASSWORD,
+                                                   "scope": "admin"})
+    assert response.status_code == 422 and list(error_of(response)["fields"]) == ["scope"]
