@@ -34,6 +34,7 @@ from challenges import services as challenges
 from challenges.models import Claim, Problem, Quest
 from errors import DomainError
 from extensions import db
+from notifications.jobs import ThreadJobQueue
 from timeutil import utcnow
 
 DEMO_DOMAIN = "demo.fixquest.example"
@@ -596,3 +597,6 @@ def demo_command() -> None:
     db.session.commit()
     _echo_summary(made)
     _echo_logins(loader)
+    jobs = current_app.extensions["fixquest.jobs"]
+    if isinstance(jobs, ThreadJobQueue):  # without Redis the notifications go out from this process:
+        jobs.join(120)                    # let them finish before it exits (with Redis, the worker sends them)
