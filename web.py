@@ -4,7 +4,7 @@ from __future__ import annotations
 from urllib.parse import urlsplit
 
 from flask import Blueprint, flash, redirect, render_template, request, url_for
-from flask_login import current_user
+from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import func, select
 
@@ -64,6 +64,23 @@ def home():
                            reported=sum(counts.values()),
                            top=board_rows("participants", limit=5),
                            user=current_user)
+
+
+@bp.get("/organise")
+@login_required
+def organise():
+    """The organiser's tools in one place, with what is waiting for them (urgent first)."""
+    if not current_user.is_organiser:
+        raise Forbidden("open the organiser's tools", "they are for organisers.")
+    from challenges.reviews import review_queue
+    from childsafe.services import waiting_for
+    from classes.services import classes_of_teacher
+    from webhooks.services import webhooks_of
+
+    return render_template("organise.html", reviews=len(review_queue(db.session, current_user)),
+                           pupils_work=len(waiting_for(db.session, current_user)),
+                           classes=len(classes_of_teacher(db.session, current_user.id)),
+                           webhooks=len(webhooks_of(db.session, actor=current_user)))
 
 
 def register_template_helpers(app) -> None:
