@@ -12,8 +12,10 @@ data is fixed (no randomness); only times are relative to "now", so deadlines ar
 a few hours or days away on a fresh database. Team join codes come from the service and
 differ between databases.
 
-Children's privacy: class members have teacher-made accounts under the demo domain and
-public display names that are pseudonyms ("Swift Otter"), never real names.
+Everyone in the demo is a grown-up with a pseudonym ("Swift Otter"): the two "Class
+Families" teams are a class's parents and carers, captained by its teacher. Children's
+accounts exist only in school classes, which a teacher makes on the Organise page (they
+print login cards whose secrets are shown once, so the fixed demo does not make one).
 """
 from __future__ import annotations
 
@@ -109,23 +111,24 @@ class ClaimPlan:
 
 PEOPLE: tuple[Person, ...] = (
     Person("admin", "FixQuest Admin", "admin", "runs the site"),
-    Person("teacher.patel", "Ms Patel (Oak Class)", "organiser", "Year 6 teacher, Oak Class captain"),
-    Person("teacher.okafor", "Mr Okafor (Willow Class)", "organiser", "Year 5 teacher, Willow Class captain"),
+    Person("teacher.patel", "Ms Patel (Oak Class)", "organiser", "Year 6 teacher, captain of Oak Class Families"),
+    Person("teacher.okafor", "Mr Okafor (Willow Class)", "organiser", "Year 5 teacher, captain of Willow Class Families"),
     Person("council.sam", "Sam Reid (City Council)", "organiser", "council street-care officer"),
     Person("volunteers.jo", "Jo (Harbourside Helpers)", "organiser", "volunteer lead"),
-    # Year 6 Oak Class: teacher-made accounts with pseudonyms.
-    Person("oak.swift-otter", "Swift Otter", about="Oak Class pupil"),
-    Person("oak.brave-badger", "Brave Badger", about="Oak Class pupil"),
-    Person("oak.quiet-heron", "Quiet Heron", about="Oak Class pupil"),
-    Person("oak.bright-kestrel", "Bright Kestrel", about="Oak Class pupil"),
-    Person("oak.jolly-puffin", "Jolly Puffin", about="Oak Class pupil"),
-    Person("oak.clever-fox", "Clever Fox", about="Oak Class pupil"),
-    # Year 5 Willow Class.
-    Person("willow.happy-hedgehog", "Happy Hedgehog", about="Willow Class pupil"),
-    Person("willow.nimble-newt", "Nimble Newt", about="Willow Class pupil"),
-    Person("willow.sunny-wren", "Sunny Wren", about="Willow Class pupil"),
-    Person("willow.gentle-deer", "Gentle Deer", about="Willow Class pupil"),
-    Person("willow.busy-beaver", "Busy Beaver", about="Willow Class pupil"),
+    # Oak Class Families: grown-ups of a Year 6 class, with pseudonyms; their teacher captains the team.
+    # (Children themselves get accounts only in a school class, made by a teacher on Organise.)
+    Person("oak.swift-otter", "Swift Otter", about="Oak Class family"),
+    Person("oak.brave-badger", "Brave Badger", about="Oak Class family"),
+    Person("oak.quiet-heron", "Quiet Heron", about="Oak Class family"),
+    Person("oak.bright-kestrel", "Bright Kestrel", about="Oak Class family"),
+    Person("oak.jolly-puffin", "Jolly Puffin", about="Oak Class family"),
+    Person("oak.clever-fox", "Clever Fox", about="Oak Class family"),
+    # Willow Class Families (Year 5).
+    Person("willow.happy-hedgehog", "Happy Hedgehog", about="Willow Class family"),
+    Person("willow.nimble-newt", "Nimble Newt", about="Willow Class family"),
+    Person("willow.sunny-wren", "Sunny Wren", about="Willow Class family"),
+    Person("willow.gentle-deer", "Gentle Deer", about="Willow Class family"),
+    Person("willow.busy-beaver", "Busy Beaver", about="Willow Class family"),
     # Harbourside Helpers, a volunteer group.
     Person("helpers.tidy-tom", "Tidy Tom", about="Harbourside Helpers"),
     Person("helpers.harbour-hannah", "Harbour Hannah", about="Harbourside Helpers"),
@@ -136,7 +139,7 @@ PEOPLE: tuple[Person, ...] = (
     Person("resident.dog-walker-dev", "Dog Walker Dev", about="resident"),
 )
 
-OAK, WILLOW, HELPERS = "Year 6 Oak Class", "Year 5 Willow Class", "Harbourside Helpers"
+OAK, WILLOW, HELPERS = "Oak Class Families", "Willow Class Families", "Harbourside Helpers"
 
 TEAMS: tuple[TeamPlan, ...] = (
     TeamPlan(OAK, "teacher.patel", ("oak.swift-otter", "oak.brave-badger", "oak.quiet-heron",
@@ -339,7 +342,7 @@ QUESTS: tuple[QuestPlan, ...] = (
 )
 
 CLAIMS: tuple[ClaimPlan, ...] = (
-    ClaimPlan("castle-park-litter", "oak.swift-otter", "approved", 5, "Filled two bags with my dad by the bandstand."),
+    ClaimPlan("castle-park-litter", "oak.swift-otter", "approved", 5, "Filled two bags with my son by the bandstand."),
     ClaimPlan("castle-park-litter", "oak.brave-badger", "approved", 4.5, "One full bag, mostly cans and crisp packets."),
     ClaimPlan("castle-park-litter", "willow.happy-hedgehog", "approved", 4, "Picked along the path to the bandstand: two bags."),
     ClaimPlan("castle-park-litter", "helpers.bike-lane-bea", "approved", 3.5, "Three bags from the grass by the river wall."),
@@ -352,7 +355,7 @@ CLAIMS: tuple[ClaimPlan, ...] = (
     ClaimPlan("king-street-lights", "resident.morning-jogger", "approved", 1.5, "Posts 14 and 17 dark, 21 flickering, at 6:45am."),
     ClaimPlan("old-market-fly-tip", "helpers.tidy-tom", "approved", 3, "Photos from both sides; it is by bus stop OM4."),
     ClaimPlan("lewins-mead-tags", "helpers.harbour-hannah", "approved", 4, "23 tags logged, about 14 square metres in all."),
-    ClaimPlan("harbourside-pick", "oak.quiet-heron", "approved", 6, "Oak Class filled 11 bags from Narrow Quay to the Arnolfini.",
+    ClaimPlan("harbourside-pick", "oak.quiet-heron", "approved", 6, "Oak Class families filled 11 bags from Narrow Quay to the Arnolfini.",
               team=OAK, reviewer="teacher.okafor"),
     ClaimPlan("harbourside-pick", "helpers.tidy-tom", "approved", 5, "Helpers filled 17 bags along Canon's Road.", team=HELPERS),
     ClaimPlan("safe-route-survey", "willow.sunny-wren", "approved", 3.5, "Our map shows 6 places: 2 dark corners and 4 broken slabs.",
@@ -364,7 +367,7 @@ CLAIMS: tuple[ClaimPlan, ...] = (
     # Waiting for review.
     ClaimPlan("old-market-fly-tip", "oak.clever-fox", "submitted", 0.5, "Photo from the bus stop side, next to stop OM4."),
     ClaimPlan("christmas-steps-clean", "willow.busy-beaver", "submitted", 0.4,
-              "Willow Class swept the steps from top to bottom; before and after photos attached.", team=WILLOW),
+              "Willow Class families swept the steps from top to bottom; before and after photos attached.", team=WILLOW),
     # Rejected, with the reason the claimant sees.
     ClaimPlan("lewins-mead-tags", "resident.dog-walker-dev", "rejected", 2,
               "Photos of the painted walls on Nelson Street.",
