@@ -35,6 +35,7 @@ from maps.area import Area, BBox, Circle
 from maps.services import in_bbox
 from scoring import badges, ledger
 from timeutil import as_utc, isoformat, utcnow
+from webhooks import services as webhooks
 
 TITLE_MAX = 120
 WHY_MAX = 2000
@@ -362,6 +363,8 @@ def _count_fix(session: Session, campaign: Campaign, claim: Claim, now: datetime
         new = set(session.scalars(_insert_milestones(session).returning(CampaignMilestone.percent), rows))
     if 100 in reached:
         _award_badges(session, campaign, claim, closed_now=100 in new, now=now)
+    for percent in sorted(new):  # each milestone once: organisations' systems hear of it too
+        webhooks.campaign_milestone(session, campaign, percent=percent, count=count, reached_at=now)
     live.publish(session, progress_topic(campaign.id), "state", partial(progress_state, campaign_id=campaign.id))
 
 

@@ -315,6 +315,14 @@ def problem_status_changed(session: Session, entry) -> int:
         "note": entry.body, "changed_at": isoformat(entry.created_at)}, now=entry.created_at)
 
 
+def campaign_milestone(session: Session, campaign, *, percent: int, count: int, reached_at: datetime) -> int:
+    """A campaign reached 25, 50, 75 or 100 % of its goal (each once): public facts, nobody named."""
+    return emit(session, CAMPAIGN_MILESTONE, lambda: {
+        "campaign": {"id": campaign.id, "title": campaign.title, "goal": campaign.goal,
+                     "url": _public_url("campaigns.campaign", campaign_id=campaign.id)},
+        "percent": percent, "count": count, "reached_at": isoformat(reached_at)}, now=reached_at)
+
+
 def claim_approved(session: Session, claim) -> int:
     def build() -> dict:
         quest = claim.quest

@@ -374,3 +374,31 @@ def test_a_lapsed_claim_is_taken_again(ctx):
                                    resolver=public)
     assert outcome.state == "delivered" and len(post.sent) == 1
     assert deliveries(webhook.id)[0].attempts == 2
+
+
+def test_a_campaign_milestone_is_delivered_once_each_naming_nobody(ctx, app, receiver):
+    from campaigns import services as campaigns
+    from maps.area import BBox
+    from tests.factories import approve
+
+    admin = make_user(role=Role.admin)
+    make_webhook(admin, receiver.url(), events=[services.CAMPAIGN_MILESTONE])
+    organiser = make_organiser()
+    campaign = campaigns.create_campaign(
+        db.session, actor=organiser, title="Fix the Old City", why="Everyone walks through here.",
+        area=BBox(min_lon=-2.7, min_lat=51.4, max_lon=-2.5, max_lat=51.5), goal=4, categories=(),
+        all_categories=app.config["CATEGORIES"], ends_at=utcnow() + timedelta(days=30))
+    db.session.commit()
+    fixer = make_user(name="Fixer Fran")
+    for _ in range(2):
+        quest = make_quest(organiser, problem_id=make_problem(organiser).id)
+        claim = approve(organiser, make_claim(fixer, quest, submit=True))
+    campaigns.after_approval(db.session, claim=claim)  # the same fix again: no new milestone
+    db.session.commit()
+    work_off(app)
+    bodies = [body_of(r) for r in receiver.requests]
+    assert [b["event"] for b in bodies] == [services.CAMPAIGN_MILESTONE] * 2
+    assert [(b["data"]["percent"], b["data"]["count"]) for b in bodies] == [(25, 1), (50, 2)]
+    assert bodies[0]["data"]["campaign"]["id"] == campaign.id
+    assert bodies[0]["data"]["campaign"]["url"].endswith(f"/campaigns/{campaign.id}")
+    assert "Fixer Fran" not in json.dumps(bodies)
