@@ -12,10 +12,11 @@ data is fixed (no randomness); only times are relative to "now", so deadlines ar
 a few hours or days away on a fresh database. Team join codes come from the service and
 differ between databases.
 
-Everyone in the demo is a grown-up with a pseudonym ("Swift Otter"): the two "Class
-Families" teams are a class's parents and carers, captained by its teacher. Children's
-accounts exist only in school classes, which a teacher makes on the Organise page (they
-print login cards whose secrets are shown once, so the fixed demo does not make one).
+The people in PEOPLE are grown-ups with pseudonyms ("Swift Otter"): the two "Class
+Families" teams are classes' parents and carers, captained by their teachers. Children are
+in one real school class (CLASS), made through the classes service like any other: no
+email, pseudonyms from the safe word list, nothing public. Its login cards' secrets are
+random and shown once, so they are printed when the first run makes the class.
 """
 from __future__ import annotations
 
@@ -376,7 +377,19 @@ CLAIMS: tuple[ClaimPlan, ...] = (
     # Taken, not yet submitted.
     ClaimPlan("queen-square-benches", "willow.gentle-deer", "taken", 1),
     ClaimPlan("king-street-lights", "oak.jolly-puffin", "taken", 0.3),
+    # A school class's children (made on the class's creation, see CLASS): their teacher checks
+    # and approves their work; one piece still waits in the teacher's "Pupils' work".
+    ClaimPlan("castle-park-litter", "class.1", "approved", 3, "We picked up litter by the bandstand with Ms Patel.",
+              reviewer="teacher.patel"),
+    ClaimPlan("queen-square-benches", "class.2", "approved", 2, "We checked the benches on the north side: all fine.",
+              reviewer="teacher.patel"),
+    ClaimPlan("king-street-lights", "class.3", "submitted", 0.5, "Two lamps were dark near the theatre."),
 )
+
+# A real school class (classes/): its children have no email and log in with printed cards,
+# and nothing about them is public. Made once, on the demo's first run, when its cards are
+# printed (their secrets are shown only then: reset them on the class page for new ones).
+CLASS = ("Year 6 Oak Class", "teacher.patel", 8)
 
 
 # --- loading -------------------------------------------------------------------------------
@@ -408,6 +421,8 @@ class DemoLoader:
         self.teams: dict[str, Team] = {}
         self.problems: dict[str, Problem] = {}
         self.quests: dict[str, Quest] = {}
+        self.cards: list = []  # the school class's login cards, when this run made the class
+        self.school_class_code = ""
 
     def ago(self, days: float) -> datetime:
         return self.now - timedelta(days=days)
@@ -422,6 +437,7 @@ class DemoLoader:
         self.neighbours_confirm()
         for plan in QUESTS:
             self.quests[plan.key] = self.quest(plan)
+        self.school_class()
         for plan in CLAIMS:
             self.claim(plan)
         self.campaigns()
@@ -528,6 +544,25 @@ class DemoLoader:
                                     reason=plan.reason, now=decided_at)
         self.made[f"claims {plan.outcome}"] += 1
 
+    def school_class(self) -> None:
+        """The class and its children (people "class.1", "class.2", ... in card order)."""
+        from classes import services as classes
+        from classes.models import ClassChild, SchoolClass
+
+        name, teacher, size = CLASS
+        found = self.session.scalar(select(SchoolClass).join(Team, Team.id == SchoolClass.team_id)
+                                    .where(Team.name == name))
+        if found is None:
+            found, self.cards = classes.create_class(self.session, actor=self.people[teacher], name=name, size=size,
+                                                     secret_kind="password", hash_method=self.hash_method,
+                                                     now=self.ago(30))
+            self.made["children (school class)"] += size
+        children = self.session.scalars(select(User).join(ClassChild, ClassChild.user_id == User.id)
+                                        .where(ClassChild.class_id == found.id).order_by(ClassChild.id))
+        for n, child in enumerate(children, start=1):
+            self.people[f"class.{n}"] = child
+        self.school_class_code = found.code
+
     def campaigns(self) -> None:
         """A campaign running around the Old City, and a proposal in the community's vote."""
         from campaigns import services as campaign_services
@@ -555,8 +590,8 @@ def _echo_summary(made: Counter[str]) -> None:
         click.echo("Nothing to do: the demo town is already loaded.")
         return
     click.echo("Loaded:")
-    for kind in ("accounts", "teams", "memberships", "problems", "status changes", "quests",
-                 "claims approved", "claims submitted", "claims rejected", "claims taken"):
+    for kind in ("accounts", "children (school class)", "teams", "memberships", "problems", "status changes",
+                 "quests", "claims approved", "claims submitted", "claims rejected", "claims taken"):
         if made[kind]:
             click.echo(f"  {made[kind]:>3} {kind}")
 
@@ -568,6 +603,14 @@ def _echo_logins(loader: DemoLoader) -> None:
     for person in PEOPLE:
         click.echo(f"  {person.role:<11} {person.email:<{email_width}}  {person.display_name:<{name_width}}  "
                    f"{person.about}")
+    name, teacher, _ = CLASS
+    click.echo(f"\nSchool class {name!r} (class code {loader.school_class_code}, teacher "
+               f"{loader.people[teacher].display_name}): children log in at /classes/login")
+    if loader.cards:
+        for card in loader.cards:
+            click.echo(f"  card {card.card_name:<20} password {card.secret}")
+    else:
+        click.echo("  (its cards were printed when the class was made; the teacher resets them on the class page)")
     click.echo("\nTeams (join codes):")
     for plan in TEAMS:
         team = loader.teams[plan.name]

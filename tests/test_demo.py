@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import math
+import re
 from datetime import timedelta
 
 from sqlalchemy import func, select
@@ -9,7 +10,8 @@ from sqlalchemy import func, select
 from accounts.models import Team, TeamMembership, User
 from accounts.services import authenticate
 from challenges.models import Claim, ClaimMember, Problem, ProblemUpdate, Quest, Review
-from demo import CLAIMS, DEMO_CENTRE, DEMO_PASSWORD, DEMO_RADIUS_KM, PEOPLE, TEAMS
+from childsafe.models import ModerationHold
+from demo import CLAIMS, CLASS, DEMO_CENTRE, DEMO_PASSWORD, DEMO_RADIUS_KM, PEOPLE, TEAMS
 from extensions import db
 from scoring.models import LedgerEntry
 from timeutil import utcnow
@@ -51,12 +53,12 @@ def test_demo_loads_a_living_town(app, runner):
     found = counts(app)
     assert found["Problem"] >= 30
     assert found["Quest"] == 10
-    assert found["Team"] == 3
-    assert found["User"] == len(PEOPLE)
+    assert found["Team"] == 3 + 1  # and the school class's team
+    assert found["User"] == len(PEOPLE) + CLASS[2]
     with app.app_context():
         board = app.extensions["fixquest.leaderboard"]
         assert board.top("participants", limit=10)
-        assert len(board.top("teams", limit=10)) == 3
+        assert len(board.top("teams", limit=10)) == 3  # the class stays off public boards by default
         assert set(db.session.scalars(select(Problem.category))) == set(app.config["CATEGORIES"])
         assert set(db.session.scalars(select(Problem.status))) == {"open", "confirmed", "in_progress",
                                                                    "fixed", "closed"}
@@ -137,6 +139,24 @@ def test_class_members_have_pseudonyms_not_emails(app, runner):
     assert pupils
     for key in pupils:
         assert "@" not in names[key] and len(names[key].split()) == 2
+
+
+def test_the_school_class_has_children_with_cards_and_nothing_public(app, runner, client):
+    output = run_demo(runner)
+    with app.app_context():
+        children = db.session.scalars(select(User).where(User.is_child.is_(True))).all()
+        assert len(children) == CLASS[2] and all(child.email is None for child in children)
+        cards = re.findall(r"card (.+?) +password (\S+)", output)
+        assert sorted(name for name, _ in cards) == sorted(child.display_name for child in children)
+        held = db.session.scalar(select(func.count()).select_from(ModerationHold).where(ModerationHold.state == "pending"))
+        assert held == 1  # one piece of pupils' work waits for the teacher
+        db.session.remove()
+    for page in ("/leaderboards?board=participants&window=all", "/campaigns", "/quests", "/problems", "/teams"):
+        html = client.get(page).get_data(as_text=True)
+        assert not [child.display_name for child in children if child.display_name in html], page
+    name, password = cards[0]
+    code = re.search(r"class code (\w+)", output).group(1)
+    assert client.post("/classes/login", data={"code": code, "card_name": name, "password": password}).status_code == 302
 
 
 def test_demo_payments_match_the_approved_claims(app, runner):
