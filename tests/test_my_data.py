@@ -248,3 +248,14 @@ def test_a_captain_with_members_hands_over_first_and_a_lone_captains_team_closes
     assert closed.closed_at is not None and closed.captain.display_name == mydata.FORMER_PARTICIPANT
     assert not db.session.scalar(select(func.count()).select_from(Webhook))
     assert db.session.scalar(select(ProblemUpdate.body).where(ProblemUpdate.body == "Booked for Monday."))
+
+
+def test_the_api_gives_the_tokens_owner_their_own_data(app, ctx):
+    alice, bob, _, _, _, token = alices_world()
+    client = app.test_client()
+    response = client.get("/api/v1/me/data", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 200 and "no-store" in response.headers["Cache-Control"]
+    data = response.get_json()
+    assert data["account"]["email"] == "alice@example.org" and "bob@example.org" not in response.get_data(as_text=True)
+    assert [row["name"] for row in data["api_tokens"]] == ["my laptop"] and "token_hash" not in data["api_tokens"][0]
+    assert client.get("/api/v1/me/data").status_code == 401
