@@ -259,3 +259,39 @@ def test_the_api_gives_the_tokens_owner_their_own_data(app, ctx):
     assert data["account"]["email"] == "alice@example.org" and "bob@example.org" not in response.get_data(as_text=True)
     assert [row["name"] for row in data["api_tokens"]] == ["my laptop"] and "token_hash" not in data["api_tokens"][0]
     assert client.get("/api/v1/me/data").status_code == 401
+
+
+def test_guessing_the_password_on_the_delete_form_is_rate_limited(app, ctx, database_url):
+    from app import create_app
+    from tests.conftest import CsrfClient, app_config
+
+    limited = create_app({**app_config(database_url, None), "AUTO_MIGRATE": False, "RATELIMIT_ENABLED": True,
+                          "RATELIMIT_OVERRIDES": {"accounts.delete_account": "2/hour"}})
+    limited.test_client_class = CsrfClient
+    alice = make_user()
+    client = as_user(limited, alice)
+    assert [client.post("/account/delete", data={"password": f"guess {n}"}).status_code for n in range(3)] == [
+        422, 422, 429]
+    assert client.post("/account/delete", data={"password": PASSWORD}).status_code == 429
+    db.session.expire_all()
+    assert db.session.get(User, alice.id) is not None
+
+
+def test_a_teacher_deletes_their_class_children_before_their_own_account(app, ctx):
+    from classes import services as classes
+    from tests.factories import TEST_HASH
+
+    teacher = make_organiser()
+    school_class, _ = classes.create_class(db.session, actor=teacher, name="Year 4 Ash", size=2,
+                                           secret_kind="password", hash_method=TEST_HASH)
+    db.session.commit()
+    client = as_user(app, teacher)
+    response = client.post("/account/delete", data={"password": PASSWORD})
+    assert response.status_code == 409 and "Year 4 Ash" in response.get_data(as_text=True)
+    classes.archive_class(db.session, actor=teacher, school_class=school_class)
+    erased = classes.delete_children(db.session, actor=teacher, school_class=school_class)
+    db.session.commit()
+    assert erased.children == 2
+    assert client.post("/account/delete", data={"password": PASSWORD}).status_code == 302
+    db.session.expire_all()
+    assert db.session.scalar(select(func.count()).select_from(User).where(User.email.is_not(None))) == 0
