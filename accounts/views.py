@@ -11,8 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from accounts import erasure, kudos, mydata, rules, services
-from accounts.forms import (CaptainForm, DeleteAccountForm, EmptyForm, ForgotPasswordForm, InviteForm, JoinCodeForm,
-                            JoinTeamForm, LoginForm, RegisterForm, ResetPasswordForm, RoleForm, TeamForm, TeamSizeForm)
+from accounts.forms import (CaptainForm, EmptyForm, ForgotPasswordForm, InviteForm, JoinCodeForm, JoinTeamForm,
+                            LoginForm, RegisterForm, ResetPasswordForm, RoleForm, TeamForm, TeamSizeForm)
+from accounts.forms import DeleteAccountForm
 from accounts.jobs import send_password_reset_job, send_verification_job
 from accounts.models import JoinRequestStatus, Team, TeamInvite, TeamJoinRequest, User
 from accounts.teampage import load_team_page
