@@ -14,7 +14,7 @@ from accounts import erasure, kudos, mydata, rules, services
 from accounts.forms import (CaptainForm, EmptyForm, ForgotPasswordForm, InviteForm, JoinCodeForm, JoinTeamForm,
                             LoginForm, RegisterForm, ResetPasswordForm, RoleForm, TeamForm, TeamSizeForm)
 from accounts.jobs import send_password_reset_job, send_verification_job
-from accounts.forms import DeleteAccountForm  # a line of its own: the line above is often edited
+from accounts.forms import DeleteAccountForm
 from accounts.models import JoinRequestStatus, Team, TeamInvite, TeamJoinRequest, User
 from accounts.teampage import load_team_page
 from childsafe.policy import ChildRefused, refuse_public
