@@ -79,6 +79,7 @@ class Rule:
 
 LIMITS: dict[str, Rule] = {
     "accounts.login": Rule("10/minute;50/hour", by_ip),
+    "accounts.delete_account": Rule("5/hour", by_user_or_ip),  # the password is checked: no guessing
     "accounts.register": Rule("5/hour", by_ip),
     "accounts.request_password_reset": Rule("5/hour", by_ip),
     "accounts.resend_verification": Rule("3/hour", by_user_or_ip),

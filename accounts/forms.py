@@ -80,3 +80,9 @@ class RoleForm(Form):
 
 class EmptyForm(Form):
     """A form with only the CSRF token, for one-button actions (log out, leave, claim)."""
+
+
+class DeleteAccountForm(Form):
+    password = PasswordField("Your password", validators=[DataRequired(), Length(max=128)],
+                             description="To be sure it is you: nothing is deleted without it.",
+                             render_kw={"autocomplete": "current-password"})

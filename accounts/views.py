@@ -1,6 +1,7 @@
 """Pages for accounts, teams, kudos and role administration."""
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, session,
@@ -9,10 +10,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from accounts import kudos, rules, services
+from accounts import erasure, kudos, mydata, rules, services
 from accounts.forms import (CaptainForm, EmptyForm, ForgotPasswordForm, InviteForm, JoinCodeForm, JoinTeamForm,
                             LoginForm, RegisterForm, ResetPasswordForm, RoleForm, TeamForm, TeamSizeForm, TokenForm)
 from accounts.jobs import send_password_reset_job, send_verification_job
+from accounts.forms import DeleteAccountForm
 from accounts.models import JoinRequestStatus, Team, TeamInvite, TeamJoinRequest, User
 from accounts.teampage import load_team_page
 from childsafe.policy import ChildRefused, refuse_public
@@ -187,6 +189,50 @@ def reset_password(token: str):
             return redirect(url_for("web.home"))
     return no_store(render_template("accounts/password_reset.html", form=form, problem=None),
                     422 if form.errors else 200)
+
+
+# --- your data ------------------------------------------------------------------------------
+
+def _my_data_page(form: DeleteAccountForm, status: int = 200):
+    return render_template("accounts/my_data.html", form=form, former_name=mydata.FORMER_PARTICIPANT), status
+
+
+@bp.get("/account/data")
+@login_required
+def my_data():
+    return _my_data_page(DeleteAccountForm())
+
+
+@bp.get("/account/data.json")
+@login_required
+def my_data_json():
+    data = mydata.export(db.session, user=current_user)
+    response = current_app.response_class(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
+                                          mimetype="application/json")
+    response.headers["Content-Disposition"] = 'attachment; filename="fixquest-my-data.json"'
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@bp.post("/account/delete")
+@login_required
+def delete_account():
+    form = DeleteAccountForm()
+    if not form.validate_on_submit():
+        return _my_data_page(form, 422)
+    try:
+        erased = mydata.delete_account(db.session, actor=current_user, password=form.password.data)
+    except (mydata.WrongPassword, mydata.CaptainStillNeeded) as error:  # a child's refusal: the 403 page
+        db.session.rollback()
+        apply_errors(form, error)
+        return _my_data_page(form, error.status)
+    db.session.commit()
+    erasure.forget(erased)
+    logout_user()
+    session.clear()
+    flash("Your account is deleted. What you did stays, under the name "
+          f"“{mydata.FORMER_PARTICIPANT}”. Thank you for taking part.", "info")
+    return redirect(url_for("web.home"))
 
 
 # --- teams ---------------------------------------------------------------------------------

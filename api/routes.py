@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from flask import current_app, redirect, url_for
 
+from accounts import mydata
 from accounts import services as accounts
 from accounts.models import User
 from api import bp
@@ -67,6 +68,13 @@ def create_token():
     token = accounts.issue_token(db.session, user=user, name=values["name"] or "api", scope=scope)
     db.session.commit()
     return {"token": token, "scope": scope}, 201, {"Cache-Control": "no-store"}
+
+
+@bp.get("/me/data")
+@token_required
+def my_data(actor: User):
+    """Everything FixQuest holds about the token's owner (as /account/data.json)."""
+    return mydata.export(db.session, user=actor), 200, {"Cache-Control": "no-store"}
 
 
 # --- problems ------------------------------------------------------------------------------

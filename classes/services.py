@@ -18,22 +18,21 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, delete, func, or_, select, update
+from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session, joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 import aftercommit
-from accounts.models import SYSTEM_ROLE, Role, Team, TeamMembership, User
+from accounts.erasure import Erasure, erase_users
+from accounts.models import Role, Team, TeamMembership, User
 from accounts.services import JOIN_CODE_ALPHABET, TeamNameTaken
-from challenges.models import Claim, ClaimStatus, Photo, Problem, Subscription, SubscriptionKind
+from challenges.models import Claim, ClaimStatus
 from classes import words
 from classes.models import ClassChild, NameRequest, SchoolClass, SecretKind
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
-from extensions import db
 from scoring import ledger
 from scoring.leaderboards import Scope, totals_select
 from scoring.models import BadgeAward, LedgerEntry
-from scoring.projection import LEFT_KEY
 from scoring.windows import ALL_TIME, Window
 from timeutil import utcnow
 
@@ -41,10 +40,6 @@ MAX_CLASS_SIZE = 60
 MAX_FAILED_LOGINS = 5
 LOCK_FOR = timedelta(minutes=15)
 FORMER_PUPIL = "Former pupil"
-# Rows that are only about the person: deleted with a child's account. Every other row
-# naming the child is kept for the class's history and moved to an anonymous stand-in.
-PERSONAL_TABLES = ("team_memberships", "api_tokens", "notifications", "subscriptions", "class_children",
-                   "class_name_requests", "photos")
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -581,9 +576,8 @@ def archive_class(session: Session, *, actor: User, school_class: SchoolClass,
 
 
 @dataclass(frozen=True)
-class Deletion:
-    user_ids: list[int]    # the deleted children, for the leaderboard projection after the commit
-    photo_keys: list[str]  # stored files to delete after the commit
+class Deletion(Erasure):
+    """The erased children (user_ids) and their photo files (photo_keys)."""
 
     @property
     def children(self) -> int:
@@ -592,74 +586,20 @@ class Deletion:
 
 def delete_children(session: Session, *, actor: User, school_class: SchoolClass,
                     now: datetime | None = None) -> Deletion:
-    """Erase an archived class's children: their accounts and every row only about them
-    (PERSONAL_TABLES, their photos, the text of their evidence) are deleted. What the class
-    did stays, credited to one anonymous stand-in per child ("Former pupil": no email, no
-    password, hidden, is_child): claims, reviews, reports and, through
-    scoring.ledger.reassign, their ledger rows. The class team's rows are untouched, so its
-    totals are the same before and after."""
+    """Erase an archived class's children (accounts.erasure.erase_users): their accounts
+    and every row only about them (its PERSONAL_COLUMNS, their photos, the text of their
+    evidence) are deleted. What the class did stays, credited to one anonymous stand-in per
+    child ("Former pupil": no email, no password, hidden, is_child): claims, reviews,
+    reports and their ledger rows. The class team's rows are untouched, so its totals are
+    the same before and after."""
     _check_teacher(actor, school_class)
     if not school_class.archived:
         raise Conflict("Archive the class first: children's accounts are deleted at the end of the year.")
-    children = session.scalars(select(ClassChild).where(ClassChild.class_id == school_class.id)
-                               .options(joinedload(ClassChild.user))).all()
+    children = session.scalars(select(User).join(ClassChild, ClassChild.user_id == User.id)
+                               .where(ClassChild.class_id == school_class.id)).all()
     now = now or utcnow()
-    if not children:
-        school_class.children_deleted_at = school_class.children_deleted_at or now
-        session.flush()
-        return Deletion([], [])
-    stand_ins = {}
-    for child in children:
-        stand_in = User(email=None, password_hash="!", display_name=FORMER_PUPIL, role=SYSTEM_ROLE,
-                        is_child=True, hidden_from_boards=True, created_at=now)
-        session.add(stand_in)
-        stand_ins[child.user_id] = stand_in
+    erasure = erase_users(session, children, stand_in_name=FORMER_PUPIL, child=True,
+                          evidence_note="(removed when the pupil's account was deleted)", now=now)
+    school_class.children_deleted_at = now if children else (school_class.children_deleted_at or now)
     session.flush()
-    mapping = {child_id: stand_in.id for child_id, stand_in in stand_ins.items()}
-    child_ids = list(mapping)
-    photo_keys = _delete_personal_rows(session, child_ids)
-    session.execute(update(Claim).where(Claim.user_id.in_(child_ids))
-                    .values(evidence="(removed when the pupil's account was deleted)")
-                    .execution_options(synchronize_session=False))
-    ledger.reassign(session, mapping)
-    _reassign_references(session, mapping)
-    session.execute(delete(User).where(User.id.in_(child_ids)).execution_options(synchronize_session=False))
-    # Bulk deletes are not seen by scoring.projection: tell it the children left their scopes.
-    session.info.setdefault(LEFT_KEY, set()).update(
-        (scope, child_id) for child_id in child_ids
-        for scope in (Scope("team", school_class.team_id), Scope("class", school_class.id)))
-    school_class.children_deleted_at = now
-    session.flush()
-    session.expire_all()
-    return Deletion(child_ids, photo_keys)
-
-
-def _delete_personal_rows(session: Session, child_ids: list[int]) -> list[str]:
-    counts = session.execute(select(Subscription.problem_id, func.count()).where(
-        Subscription.user_id.in_(child_ids), Subscription.kind == SubscriptionKind.problem.value)
-        .group_by(Subscription.problem_id)).all()
-    for problem_id, n in counts:
-        session.execute(update(Problem).where(Problem.id == problem_id)
-                        .values(subscribers_count=Problem.subscribers_count - n))
-    photo_keys = list(session.scalars(select(Photo.storage_key).where(Photo.uploader_id.in_(child_ids))))
-    for table in db.metadata.sorted_tables[::-1]:
-        if table.name in PERSONAL_TABLES:
-            for column in _user_columns(table):
-                session.execute(delete(table).where(column.in_(child_ids)))
-    return photo_keys
-
-
-def _user_columns(table) -> list:
-    return [fk.parent for fk in table.foreign_keys if fk.column.table.name == "users"]
-
-
-def _reassign_references(session: Session, mapping: dict[int, int]) -> None:
-    """Every other column naming a child now names its stand-in (one UPDATE per column,
-    any table, including tables other packages add later). One stand-in per child, so no
-    unique constraint can collide."""
-    for table in db.metadata.sorted_tables:
-        if table.name in PERSONAL_TABLES or table.name in ("users", LedgerEntry.__tablename__):
-            continue
-        for column in _user_columns(table):
-            session.execute(update(table).where(column.in_(list(mapping)))
-                            .values({column.name: case(mapping, value=column)}))
+    return Deletion(erasure.user_ids, erasure.photo_keys)

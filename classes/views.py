@@ -9,6 +9,7 @@ from flask import (Blueprint, Response, abort, current_app, flash, make_response
                    session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
 
+from accounts import erasure
 from accounts.forms import EmptyForm
 from classes import services, words
 from classes.commands import create_command
@@ -190,27 +191,9 @@ def delete_children(class_id: int):
         return redirect(url_for("classes.dashboard", class_id=class_id))
     deletion = services.delete_children(db.session, actor=current_user, school_class=school_class)
     db.session.commit()
-    _forget(deletion)
+    erasure.forget(deletion)
     flash(f"{deletion.children} children's accounts deleted. The class's points are kept.", "success")
     return redirect(url_for("classes.dashboard", class_id=class_id))
-
-
-def _forget(deletion: services.Deletion) -> None:
-    """After the commit: the children's photo files and their places in the leaderboard
-    projection. A failure is logged; the deletion itself stands (and `flask scoring
-    rebuild` redoes the projection)."""
-    from media.services import thumb_key
-
-    storage = current_app.extensions["fixquest.storage"]
-    for name in (n for key in deletion.photo_keys for n in (key, thumb_key(key))):
-        try:
-            storage.delete(name)
-        except Exception:
-            current_app.logger.exception("could not delete photo %s", name)
-    try:
-        current_app.extensions["fixquest.leaderboard"].erased(deletion.user_ids)
-    except Exception:
-        current_app.logger.exception("could not remove erased children from the leaderboards")
 
 
 @bp.get("/<int:class_id>/board")

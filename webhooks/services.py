@@ -222,6 +222,18 @@ def remove(session: Session, *, actor: User, webhook: Webhook) -> None:
     enforce the foreign keys' ON DELETE CASCADE)."""
     if not may_manage(actor, webhook):
         raise WebhookNotFound(webhook.id)
+    _delete(session, webhook)
+
+
+def remove_all_of(session: Session, *, owner_id: int) -> int:
+    """Delete every webhook a person owns (their account is being deleted); returns how many."""
+    webhooks = session.scalars(select(Webhook).where(Webhook.owner_id == owner_id)).all()
+    for webhook in webhooks:
+        _delete(session, webhook)
+    return len(webhooks)
+
+
+def _delete(session: Session, webhook: Webhook) -> None:
     deliveries = select(WebhookDelivery.id).where(WebhookDelivery.webhook_id == webhook.id)
     session.execute(delete(WebhookAttempt).where(WebhookAttempt.delivery_id.in_(deliveries))
                     .execution_options(synchronize_session=False))
