@@ -17,8 +17,9 @@ from extensions import db
 from opendata.datasets import CATALOGUE
 from scoring.models import Season
 from tests.events_helpers import add_quests, make_event
-from tests.factories import approve, make_claim, make_organiser, make_problem, make_quest, make_team, make_user
+from tests.factories import TEST_HASH, approve, make_claim, make_organiser, make_problem, make_quest, make_team, make_user
 from tests.test_campaigns import fix, make_campaign, release
+from tests.querycount import counting
 from timeutil import utcnow
 
 OGL = "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"
@@ -190,3 +191,37 @@ def test_an_export_abandoned_half_way_returns_its_connection(client, town):
     assert db.engine.pool.checkedout() == 1  # the stream's own session, reading
     response.close()
     assert db.engine.pool.checkedout() == 0
+
+
+def test_a_school_class_is_on_the_team_boards_only_when_its_teacher_shows_it(client, ctx):
+    from classes import services as classes
+    from classes.models import SchoolClass
+
+    teacher, organiser = make_organiser(), make_organiser()
+    school_class, cards = classes.create_class(db.session, actor=teacher, name="Year 5 Oak", size=1,
+                                               secret_kind="password", hash_method=TEST_HASH)
+    db.session.commit()
+    pupil = db.session.get(User, cards[0].child_id)
+    quest = make_quest(organiser, mode="team", problem_id=make_problem(organiser).id)
+    claim = challenge_services.claim_quest(db.session, actor=pupil, quest=quest, team_id=school_class.team_id)
+    challenge_services.submit_evidence(db.session, actor=pupil, claim=claim, evidence="Done", members=[pupil.id])
+    db.session.commit()
+    release(teacher, claim)
+    approve(organiser, claim)
+
+    board = download(client, "leaderboards", "csv").get_data(as_text=True)
+    assert "Year 5 Oak" not in board and pupil.display_name not in board
+    db.session.execute(update(SchoolClass).where(SchoolClass.id == school_class.id).values(show_in_rankings=True))
+    db.session.commit()
+    board = download(client, "leaderboards", "csv").get_data(as_text=True)
+    assert "Year 5 Oak" in board and pupil.display_name not in board
+
+
+def test_the_data_page_reads_a_fixed_number_of_queries(client, town):
+    with counting(db.engine) as few:
+        client.get("/data")
+    fix(make_organiser(), make_user())
+    make_campaign(make_organiser(), title="Another campaign")
+    with counting(db.engine) as more:
+        client.get("/data")
+    assert len(more) == len(few) <= 12
