@@ -9,7 +9,8 @@ a fresh Python process (so `ru_maxrss`, the process's peak resident set, belongs
 alone) that builds the app, reads its resident size, then streams the whole CSV through the
 Flask test client chunk by chunk (never holding the body; it counts bytes and rows) and
 reads the peak. The difference, peak minus the size before the export, is what the export
-cost. A loaded export (all rows in a list first) would grow by hundreds of MB at 1,000,000.
+cost. A control run at the larger size keeps every chunk it receives (as a loaded export
+would hold the whole file), to show the measurement sees growth when there is some.
 
 The data: `--rows` problems (and a tenth as many for the small run) bulk-inserted into a
 scratch database by executemany, with one reporter; kept between runs in the temp folder
@@ -100,8 +101,9 @@ def seed(url: str, rows: int) -> None:
     print(f"  seeded {rows:,} problems in {time.perf_counter() - started:.0f} s", flush=True)
 
 
-def measure(url: str) -> None:
-    """Stream the CSV; print rows, bytes, seconds, RSS before, peak RSS."""
+def measure(url: str, *, hold: bool = False) -> None:
+    """Stream the CSV; print rows, bytes, seconds, RSS before, peak RSS. With `hold`, keep
+    the whole body in memory as it arrives (the control: what a loaded export would cost)."""
     app = _app(url)
     client = app.test_client()
     client.get("/data")  # warm: templates, the first queries
@@ -110,8 +112,11 @@ def measure(url: str) -> None:
     response = client.get("/data/problems.csv", buffered=False)
     assert response.status_code == 200 and response.is_streamed
     size = lines = 0
+    held = []
     for chunk in response.response:
         size += len(chunk)
+        if hold:
+            held.append(chunk)
         lines += chunk.count(b"\n") if isinstance(chunk, bytes) else chunk.count("\n")
     response.close()
     print(f"RESULT {lines - 1} {size} {time.perf_counter() - started:.1f} {before:.1f} {_rss_mb():.1f}", flush=True)
@@ -123,8 +128,9 @@ def _scratch_url(rows: int, postgres_url: str | None) -> str:
     return "sqlite:///" + os.path.join(tempfile.gettempdir(), f"fixquest-export-{rows}.db")
 
 
-def _run(mode: str, url: str, rows: int) -> str:
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), f"--{mode}", "--url", url, "--rows", str(rows)],
+def _run(mode: str, url: str, rows: int, *extra: str) -> str:
+    out = subprocess.run([sys.executable, os.path.abspath(__file__), f"--{mode}", "--url", url, "--rows", str(rows),
+                          *extra],
                          check=True, capture_output=True, text=True)
     return out.stdout
 
@@ -136,20 +142,25 @@ def main() -> None:
     parser.add_argument("--url", help=argparse.SUPPRESS)
     parser.add_argument("--seed", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--hold", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--no-control", action="store_true",
+                        help="skip the control run that keeps the body in memory at the larger size")
     args = parser.parse_args()
     if args.seed:
         return seed(args.url, args.rows)
     if args.measure:
-        return measure(args.url)
+        return measure(args.url, hold=args.hold)
     if args.postgres_url and "bench" not in args.postgres_url.rsplit("/", 1)[-1]:
         parser.error("the PostgreSQL database's name must contain 'bench' (it is emptied)")
-    print(f"{'problems':>10} {'rows out':>10} {'MB out':>8} {'seconds':>8} {'RSS before':>11} {'peak RSS':>9} {'growth':>7}")
-    for rows in (args.rows // 10, args.rows):
+    print(f"{'run':>9} {'problems':>10} {'rows out':>10} {'MB out':>8} {'seconds':>8} {'RSS before':>11} "
+          f"{'peak RSS':>9} {'growth':>7}")
+    runs = [(args.rows // 10, False), (args.rows, False)] + ([] if args.no_control else [(args.rows, True)])
+    for rows, hold in runs:
         url = _scratch_url(rows, args.postgres_url)
         print(_run("seed", url, rows), end="", file=sys.stderr)
-        _, out_rows, size, seconds, before, peak = _run("measure", url, rows).split()
-        print(f"{rows:>10,} {int(out_rows):>10,} {int(size) / 1e6:>8.1f} {seconds:>8} {before:>10} M "
-              f"{peak:>8} M {float(peak) - float(before):>6.1f} M", flush=True)
+        _, out_rows, size, seconds, before, peak = _run("measure", url, rows, *(["--hold"] if hold else [])).split()
+        print(f"{'held' if hold else 'streamed':>9} {rows:>10,} {int(out_rows):>10,} {int(size) / 1e6:>8.1f} "
+              f"{seconds:>8} {before:>10} M {peak:>8} M {float(peak) - float(before):>6.1f} M", flush=True)
 
 
 if __name__ == "__main__":

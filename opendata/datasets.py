@@ -22,13 +22,13 @@ from campaigns import services as campaigns
 from campaigns.models import Campaign, CampaignMilestone
 from challenges.models import Claim, ClaimStatus, Problem, Quest, QuestStatus
 from events.guards import hidden_quest_ids
-from scoring.leaderboards import SqlLeaderboard
+# The board's own privacy filters, reused so the open data can never disagree with the boards.
+from scoring.leaderboards import _FORMER, Calendar, _profile, _visible, totals_select
 from scoring.models import LedgerEntry
 from scoring.windows import ALL_TIME, season_window
 from timeutil import as_utc, isoformat, utcnow
 
 YIELD_PER = 1000  # rows fetched per round trip from a server-side cursor
-BOARD_PAGE = 500  # leaderboard rows fetched per page
 
 
 @dataclass(frozen=True)
@@ -131,23 +131,27 @@ def fixes_updated(session: Session) -> datetime | None:
 
 # --- leaderboards --------------------------------------------------------------------------
 
+def _board_select(board: str, window):
+    """One board's standings, best first, through the leaderboard's own hidden filters
+    (scoring.leaderboards: children and people hidden from boards; class teams whose teacher
+    does not show them). The same query as SqlLeaderboard.top without the page, so a board
+    of a million streams in one pass instead of a page per offset."""
+    t = totals_select(board, window).subquery("totals")
+    model, id_column, name_column, _ = _profile(board)
+    return (select(t.c.points, name_column.label("name"))
+            .select_from(t.outerjoin(model, id_column == t.c.member_id))
+            .where(*_visible(board, t.c.member_id))
+            .order_by(t.c.points.desc(), t.c.last_id.asc()))
+
+
 def leaderboard_rows(session: Session, *, now: datetime, zone: str) -> Iterator[tuple]:
-    """Team boards and participant boards, all time and per season, through the SQL
-    leaderboard so its hidden filters apply (children, people hidden from boards, class
-    teams not shown in rankings)."""
-    engine = session.get_bind()
-    board = SqlLeaderboard(lambda: engine, zone=zone, clock=lambda: now)
-    windows = [ALL_TIME] + [season_window(s, board.calendar.zone) for s in board.calendar.seasons()]
-    for name in ("teams", "participants"):
+    """Team boards and participant boards, all time and per season."""
+    calendar = Calendar(lambda: session.get_bind(), zone=zone, clock=lambda: now)
+    windows = [ALL_TIME] + [season_window(s, calendar.zone) for s in calendar.seasons()]
+    for board in ("teams", "participants"):
         for window in windows:
-            offset = 0
-            while True:
-                page = board.top(name, window=window, limit=BOARD_PAGE, offset=offset)
-                for standing in page:
-                    yield name, window.key, window.label, standing.rank, standing.name, standing.points
-                if len(page) < BOARD_PAGE:
-                    break
-                offset += BOARD_PAGE
+            for rank, row in enumerate(stream(session, _board_select(board, window)), start=1):
+                yield board, window.key, window.label, rank, row.name or _FORMER[board], int(row.points)
 
 
 def leaderboards_updated(session: Session) -> datetime | None:
