@@ -1,13 +1,21 @@
 """/data: the open data catalogue (HTML and JSON) and the streamed downloads."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, render_template, url_for
+from flask import Blueprint, Response, current_app, jsonify, render_template, request, url_for
 
 from extensions import db
+from openhttp import open_to_all
 from opendata import services
 from timeutil import utcnow
 
 bp = Blueprint("opendata", __name__)
+
+
+@bp.after_request
+def _open_to_software(response):
+    """Downloads and the JSON catalogue are for any site's software (CORS, ETags where not
+    streamed); the HTML page is not an interface."""
+    return response if request.endpoint == "opendata.index" else open_to_all(response)
 
 
 def _licence() -> dict:
@@ -39,8 +47,6 @@ def download(dataset: str, fmt: str):
     chunks = services.export(found, fmt, engine=db.engine, licence=_licence(), zone=current_app.config["TIMEZONE"],
                              now=utcnow())
     response = Response(chunks, mimetype=services.MEDIA_TYPES[fmt])
-    if fmt == "csv":
-        response.mimetype, response.charset = "text/csv", "utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="fixquest-{found.id}.{fmt}"'
     response.headers["Link"] = f'<{_licence()["url"]}>; rel="license"'
     return response

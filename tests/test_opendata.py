@@ -96,6 +96,8 @@ def test_each_dataset_parses_in_each_format_with_its_documented_fields(client, t
         assert set(row) == set(documented)
     assert response.headers["Link"] == f'<{OGL}>; rel="license"'
     assert f'filename="fixquest-{dataset}.{fmt}"' in response.headers["Content-Disposition"]
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    assert response.mimetype == {"csv": "text/csv", "json": "application/json", "geojson": "application/geo+json"}[fmt]
 
 
 def test_nothing_personal_appears_in_any_dataset(client, town):
