@@ -147,7 +147,7 @@ def _board_select(board: str, window):
 def leaderboard_rows(session: Session, *, now: datetime, zone: str) -> Iterator[tuple]:
     """Team boards and participant boards, all time and per season."""
     calendar = Calendar(lambda: session.get_bind(), zone=zone, clock=lambda: now)
-    windows = [ALL_TIME] + [season_window(s, calendar.zone) for s in calendar.seasons()]
+    windows = [ALL_TIME] + [season_window(s, calendar.zone) for s in calendar.seasons(session.connection())]
     for board in ("teams", "participants"):
         for window in windows:
             for rank, row in enumerate(stream(session, _board_select(board, window)), start=1):
@@ -170,7 +170,9 @@ def campaign_rows(session: Session, *, now: datetime, zone: str) -> Iterator[tup
 
 
 def campaigns_updated(session: Session) -> datetime | None:
-    times = [_newest(session, Campaign.created_at), _newest(session, CampaignMilestone.reached_at)]
+    """The newest campaign, milestone or approved fix (any fix may move a campaign's count)."""
+    times = [_newest(session, Campaign.created_at), _newest(session, CampaignMilestone.reached_at),
+             fixes_updated(session)]
     times = [t for t in times if t is not None]
     return max(times) if times else None
 
@@ -187,7 +189,7 @@ CATALOGUE: tuple[Dataset, ...] = (
         (Field("id", "integer", "The problem's id; its page is /problems/<id>."),
          Field("title", "string", "The reporter's short title."),
          Field("category", "string", "The kind of problem, e.g. pothole."),
-         Field("status", "string", "open, acknowledged, in progress, fixed or closed."),
+         Field("status", "string", "open, confirmed, in_progress, fixed or closed."),
          Field("lat", "number", "Latitude, WGS84 degrees."),
          Field("lon", "number", "Longitude, WGS84 degrees."),
          Field("created", "datetime", f"When it was reported {_WHEN}."),
