@@ -105,11 +105,18 @@ def export(dataset: Dataset, fmt: str, *, engine: Engine, licence: dict, zone: s
 
 
 def catalogue(session: Session, *, licence: dict, url_for) -> list[dict]:
-    """Every dataset with its fields, formats, download URLs, licence and update time.
+    """Every dataset with its fields, formats, download URLs, licence and update time (a
+    datetime, or None before the first row).
     `url_for(dataset_id, fmt)` makes a download URL (the view passes Flask's)."""
     return [{"id": d.id, "title": d.title, "description": d.description, "licence": licence,
-             "updated": isoformat(d.updated(session)),
+             "updated": d.updated(session),
              "fields": [{"name": f.name, "type": f.type, "meaning": f.meaning} for f in d.fields],
              "distributions": [{"format": fmt, "media_type": MEDIA_TYPES[fmt], "url": url_for(d.id, fmt)}
                                for fmt in d.formats]}
             for d in CATALOGUE]
+
+
+def catalogue_document(entries: list[dict], *, licence: dict) -> dict:
+    """The catalogue as /data.json serves it (times in ISO 8601 UTC)."""
+    return {"title": "FixQuest open data", "licence": licence,
+            "datasets": [{**entry, "updated": isoformat(entry["updated"])} for entry in entries]}

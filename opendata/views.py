@@ -34,8 +34,8 @@ def index():
 
 @bp.get("/data.json")
 def catalogue_json():
-    response = jsonify({"title": "FixQuest open data", "licence": _licence(),
-                        "datasets": services.catalogue(db.session, licence=_licence(), url_for=_download_url)})
+    entries = services.catalogue(db.session, licence=_licence(), url_for=_download_url)
+    response = jsonify(services.catalogue_document(entries, licence=_licence()))
     response.headers["Link"] = f'<{_licence()["url"]}>; rel="license"'
     return response
 
