@@ -130,6 +130,8 @@ def register_blueprints(app: Flask) -> None:
     from webhooks.views import bp as webhooks_bp
     app.register_blueprint(webhooks_bp)  # webhook pages and the `flask webhooks` CLI
     app.register_blueprint(campaigns_bp)
+    from opendata.views import bp as opendata_bp
+    app.register_blueprint(opendata_bp)  # /data: open datasets, streamed
 
 
 def register_error_handlers(app: Flask) -> None:

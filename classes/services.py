@@ -34,6 +34,7 @@ from scoring import ledger
 from scoring.leaderboards import Scope, totals_select
 from scoring.models import BadgeAward, LedgerEntry
 from scoring.windows import ALL_TIME, Window
+from spreadsheet import safe_cell as _cell
 from timeutil import utcnow
 
 MAX_CLASS_SIZE = 60
@@ -497,12 +498,6 @@ def team_points(session: Session, school_class: SchoolClass) -> int:
 
 EXPORT_COLUMNS = ("pupil", "display_name", "quest", "team_claim", "status", "taken_at", "submitted_at",
                   "decided_at", "points", "evidence")
-
-
-def _cell(value) -> str:
-    """A spreadsheet treats a cell starting with = + - @ as a formula: quote it."""
-    text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
 
 
 def export_rows(session: Session, *, actor: User, school_class: SchoolClass) -> Iterable[list[str]]:
