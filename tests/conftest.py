@@ -17,6 +17,7 @@ from sqlalchemy import text
 
 from app import create_app
 from extensions import db
+from tests.boards import installed
 from tests.factories import TEST_HASH
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -181,3 +182,17 @@ def pg(pg_app):
         yield pg_app
         db.session.remove()
     wipe(pg_app)
+
+
+@pytest.fixture(params=["sql", "redis"])
+def board(request, app, ctx):
+    """Each leaderboard backend in turn (tests/boards.py), for contract tests."""
+    with installed(app, request.param) as backend:
+        yield backend
+
+
+@pytest.fixture
+def redis_board(app, ctx):
+    """The app on a Redis leaderboard (the test Redis, or fakeredis on the SQLite run)."""
+    with installed(app, "redis") as backend:
+        yield backend

@@ -562,25 +562,6 @@ def test_a_teacher_cannot_reset_a_card_of_another_class_through_their_own(app, c
     assert child_login(app, cards[0])[1].status_code == 302
 
 
-@pytest.fixture
-def redis_board(app, ctx):
-    """The app on a Redis leaderboard (the test Redis, or fakeredis on the SQLite run)."""
-    import os
-
-    import fakeredis
-
-    from extensions import make_redis
-    from scoring.leaderboards import RedisLeaderboard, SqlLeaderboard
-
-    url = os.environ.get("REDIS_URL")
-    client = make_redis(url) if url else fakeredis.FakeRedis(decode_responses=True)
-    backend = RedisLeaderboard(client, SqlLeaderboard(lambda: db.engine), prefix="test:")
-    client.flushdb()
-    previous, app.extensions["fixquest.leaderboard"] = app.extensions["fixquest.leaderboard"], backend
-    yield backend
-    app.extensions["fixquest.leaderboard"] = previous
-
-
 def test_erased_children_leave_the_redis_leaderboards_and_the_class_keeps_its_total(app, redis_board):
     teacher = make_organiser()
     teacher_client, school_class, cards, _ = create_class(app, teacher, size=2)

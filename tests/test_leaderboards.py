@@ -2,10 +2,8 @@
 window (all-time, week, month, season) and scope (the whole board, one team's members)."""
 from __future__ import annotations
 
-import os
 from datetime import date, datetime, timedelta
 
-import fakeredis
 import pytest
 from sqlalchemy import update
 
@@ -23,37 +21,10 @@ from timeutil import utcnow
 ZONE = "Europe/London"
 
 
-def _redis_client():
-    url = os.environ.get("REDIS_URL")
-    if url:
-        return make_redis(url)
-    return fakeredis.FakeRedis(decode_responses=True)
-
-
 def _install(app, backend):
     previous = app.extensions["fixquest.leaderboard"]
     app.extensions["fixquest.leaderboard"] = backend
     return previous
-
-
-@pytest.fixture(params=["sql", "redis"])
-def board(request, app, ctx):
-    sql = SqlLeaderboard(lambda: db.engine)
-    backend = sql if request.param == "sql" else RedisLeaderboard(_redis_client(), sql, prefix="test:")
-    if backend.name == "redis":
-        backend.client.flushdb()
-    previous = _install(app, backend)
-    yield backend
-    app.extensions["fixquest.leaderboard"] = previous
-
-
-@pytest.fixture
-def redis_board(app, ctx):
-    backend = RedisLeaderboard(_redis_client(), SqlLeaderboard(lambda: db.engine), prefix="test:")
-    backend.client.flushdb()
-    previous = _install(app, backend)
-    yield backend
-    app.extensions["fixquest.leaderboard"] = previous
 
 
 def pay(key, amount, *, user=None, team=None):

@@ -3,10 +3,8 @@ while your public contributions and every team total stay."""
 from __future__ import annotations
 
 import json
-import os
 import re
 
-import pytest
 from flask import current_app
 from sqlalchemy import func, select
 
@@ -135,27 +133,6 @@ def test_the_data_pages_need_a_login_and_show_only_my_own_data(app, ctx):
 
 
 # --- deleting the account ----------------------------------------------------------------------
-
-@pytest.fixture(params=["sql", "redis"])
-def board(request, app, ctx):
-    """The leaderboard backend: the app's SQL one, or a Redis projection (the test Redis,
-    or fakeredis on the SQLite run)."""
-    if request.param == "sql":
-        yield app.extensions["fixquest.leaderboard"]
-        return
-    import fakeredis
-
-    from extensions import make_redis
-    from scoring.leaderboards import RedisLeaderboard, SqlLeaderboard
-
-    url = os.environ.get("REDIS_URL")
-    client = make_redis(url) if url else fakeredis.FakeRedis(decode_responses=True)
-    backend = RedisLeaderboard(client, SqlLeaderboard(lambda: db.engine), prefix="test:")
-    client.flushdb()
-    previous, app.extensions["fixquest.leaderboard"] = app.extensions["fixquest.leaderboard"], backend
-    yield backend
-    app.extensions["fixquest.leaderboard"] = previous
-
 
 def test_deleting_my_account_keeps_my_contributions_and_every_total(app, board):
     alice, bob, _, team, problem, _ = alices_world()

@@ -4,25 +4,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 
 from extensions import db
 from scoring import windows
-from scoring.leaderboards import RedisLeaderboard, Scope, SqlLeaderboard
+from scoring.leaderboards import Scope, SqlLeaderboard
 from scoring.models import Season
 from tests.factories import approve, make_claim, make_organiser, make_quest, make_team, make_user
-from tests.test_leaderboards import _redis_client
 from timeutil import utcnow
-
-
-@pytest.fixture
-def redis_board(app, ctx):
-    backend = RedisLeaderboard(_redis_client(), SqlLeaderboard(lambda: db.engine), prefix="cli:")
-    backend.client.flushdb()
-    previous = app.extensions["fixquest.leaderboard"]
-    app.extensions["fixquest.leaderboard"] = backend
-    yield backend
-    app.extensions["fixquest.leaderboard"] = previous
 
 
 def test_verify_passes_after_approvals_and_fails_on_drift_until_rebuilt(runner, redis_board):

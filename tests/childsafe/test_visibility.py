@@ -9,7 +9,7 @@ from extensions import db
 from scoring import badges
 from tests.childsafe.helpers import make_class
 from tests.factories import make_organiser, make_team, make_user
-from tests.test_leaderboards import board, pay  # noqa: F401 - the SQL/Redis fixture
+from tests.test_leaderboards import pay
 
 CHILD = "Zebedee Quillfeather"
 
@@ -57,7 +57,7 @@ def test_the_team_page_lists_children_only_inside_the_team(client, login):
     assert CHILD in client.get(f"/teams/{team.id}").get_data(as_text=True)
 
 
-def test_children_are_never_on_public_boards_but_their_class_team_is(board, client, login):  # noqa: F811
+def test_children_are_never_on_public_boards_but_their_class_team_is(board, client, login):
     teacher, team, (child,) = make_class(None, CHILD, team_name="Class 5B")
     adult = make_user(name="Grown Up")
     pay("c", 90, user=child)
