@@ -23,7 +23,7 @@ from campaigns.models import Campaign, CampaignMilestone
 from challenges.models import Claim, ClaimStatus, Problem, Quest, QuestStatus
 from events.guards import hidden_quest_ids
 # The board's own privacy filters, reused so the open data can never disagree with the boards.
-from scoring.leaderboards import _FORMER, Calendar, _profile, _visible, totals_select
+from scoring.leaderboards import FORMER_NAMES, Calendar, member_profile, totals_select, visible_conditions
 from scoring.models import LedgerEntry
 from scoring.windows import ALL_TIME, season_window
 from timeutil import as_utc, isoformat, utcnow
@@ -137,10 +137,10 @@ def _board_select(board: str, window):
     does not show them). The same query as SqlLeaderboard.top without the page, so a board
     of a million streams in one pass instead of a page per offset."""
     t = totals_select(board, window).subquery("totals")
-    model, id_column, name_column, _ = _profile(board)
+    model, id_column, name_column, _ = member_profile(board)
     return (select(t.c.points, name_column.label("name"))
             .select_from(t.outerjoin(model, id_column == t.c.member_id))
-            .where(*_visible(board, t.c.member_id))
+            .where(*visible_conditions(board, t.c.member_id))
             .order_by(t.c.points.desc(), t.c.last_id.asc()))
 
 
@@ -151,7 +151,7 @@ def leaderboard_rows(session: Session, *, now: datetime, zone: str) -> Iterator[
     for board in ("teams", "participants"):
         for window in windows:
             for rank, row in enumerate(stream(session, _board_select(board, window)), start=1):
-                yield board, window.key, window.label, rank, row.name or _FORMER[board], int(row.points)
+                yield board, window.key, window.label, rank, row.name or FORMER_NAMES[board], int(row.points)
 
 
 def leaderboards_updated(session: Session) -> datetime | None:

@@ -44,7 +44,7 @@ log = logging.getLogger(__name__)
 
 BOARDS = ("participants", "teams")
 _MEMBER_COLUMN = {"participants": LedgerEntry.user_id, "teams": LedgerEntry.team_id}
-_FORMER = {"participants": "a former participant", "teams": "a former team"}
+FORMER_NAMES = {"participants": "a former participant", "teams": "a former team"}
 DEFAULT_ZONE = "Europe/London"
 MAX_ROW_ID = 2**31 - 1  # users.id and teams.id are INTEGER columns: a larger id is nobody
 # A ledger row written just before a window ends still reaches that window's projection if
@@ -393,12 +393,14 @@ def _hidden_team_ids():
     return select(SchoolClass.team_id).where(SchoolClass.show_in_rankings.is_(False))
 
 
-def _visible(board: str, member_id_column) -> list:
+def visible_conditions(board: str, member_id_column) -> list:
+    """WHERE conditions keeping a board's public members: every public list of standings
+    (the pages, the API, the open data) filters with these, so none can disagree."""
     hidden = _hidden_ids() if board == "participants" else _hidden_team_ids()
     return [member_id_column.not_in(hidden)]
 
 
-def _profile(board: str):
+def member_profile(board: str):
     """(model, id column, public name column, hidden column) for a board's members."""
     if board == "participants":
         return User, User.id, User.display_name, or_(User.hidden_from_boards, User.is_child)
@@ -435,16 +437,16 @@ class SqlLeaderboard:
         _check(board, scope)
         window = self.calendar.resolve(window)
         t = totals_select(board, window, scope).subquery("totals")
-        page = (select(t.c.member_id, t.c.points, t.c.last_id).where(*_visible(board, t.c.member_id))
+        page = (select(t.c.member_id, t.c.points, t.c.last_id).where(*visible_conditions(board, t.c.member_id))
                 .order_by(t.c.points.desc(), t.c.last_id.asc()).limit(limit).offset(offset).subquery("page"))
-        model, id_column, name_column, _ = _profile(board)
+        model, id_column, name_column, _ = member_profile(board)
         stmt = (select(page.c.member_id, page.c.points, name_column.label("name"))
                 .select_from(page.outerjoin(model, id_column == page.c.member_id))
                 .order_by(page.c.points.desc(), page.c.last_id.asc()))
         with self.engine.connect() as conn:
             self._scope_check(conn, board, scope)
             rows = conn.execute(stmt).all()
-        return [Standing(offset + i + 1, row.member_id, int(row.points), row.name or _FORMER[board])
+        return [Standing(offset + i + 1, row.member_id, int(row.points), row.name or FORMER_NAMES[board])
                 for i, row in enumerate(rows)]
 
     def count(self, board: str, window: WindowLike = "all", scope: Scope | None = None) -> int:
@@ -453,7 +455,7 @@ class SqlLeaderboard:
         t = totals_select(board, window, scope).subquery("totals")
         with self.engine.connect() as conn:
             self._scope_check(conn, board, scope)
-            return conn.execute(select(func.count()).select_from(t).where(*_visible(board, t.c.member_id))).scalar_one()
+            return conn.execute(select(func.count()).select_from(t).where(*visible_conditions(board, t.c.member_id))).scalar_one()
 
     def standing_of(self, board: str, member_id: int, *, window: WindowLike = "all",
                     scope: Scope | None = None) -> Standing | None:
@@ -471,7 +473,7 @@ class SqlLeaderboard:
                 self._scope_check(conn, board, scope)
             return None
         t = totals_select(board, window, scope).cte("totals")
-        visible = _visible(board, t.c.member_id)
+        visible = visible_conditions(board, t.c.member_id)
         my_points = select(t.c.points).where(t.c.member_id == member_id).scalar_subquery()
         my_last = select(t.c.last_id).where(t.c.member_id == member_id).scalar_subquery()
         ahead = select(func.count()).select_from(t).where(*visible, _ahead_of(t, my_points, my_last)).scalar_subquery()
@@ -485,7 +487,7 @@ class SqlLeaderboard:
             parts += [select(literal(part), s.c.member_id, s.c.points, s.c.last_id, literal(0))
                       for part, s in ((1, above), (2, below))]
         rows_of = union_all(*parts).subquery("rows_of")
-        model, id_column, name_column, hidden_column = _profile(board)
+        model, id_column, name_column, hidden_column = member_profile(board)
         stmt = (select(rows_of, name_column.label("name"), hidden_column.label("hidden"))
                 .select_from(rows_of.outerjoin(model, id_column == rows_of.c.member_id)))
         with self.engine.connect() as conn:
@@ -530,13 +532,13 @@ def _around_from(board: str, ahead: int, hidden: bool, me: tuple[int, int, str |
     ranks (a hidden member is not among the public ones, so the next one shares its number)."""
     rank = ahead + 1
     first_above = rank - len(above)
-    above_rows = [Standing(first_above + i, member, int(points), name or _FORMER[board])
+    above_rows = [Standing(first_above + i, member, int(points), name or FORMER_NAMES[board])
                   for i, (points, _, member, name) in enumerate(above)]
     first_below = rank + (0 if hidden else 1)
-    below_rows = [Standing(first_below + i, member, int(points), name or _FORMER[board])
+    below_rows = [Standing(first_below + i, member, int(points), name or FORMER_NAMES[board])
                   for i, (points, _, member, name) in enumerate(below)]
     member_id, points, name = me
-    return Around(Standing(rank, member_id, points, name or _FORMER[board], hidden), above_rows, below_rows)
+    return Around(Standing(rank, member_id, points, name or FORMER_NAMES[board], hidden), above_rows, below_rows)
 
 
 # --- Redis --------------------------------------------------------------------------------
@@ -882,12 +884,12 @@ class RedisLeaderboard:
             return rows
         found = self._heal_names(board, [row.member_id for row in rows if not row.name])
         return [row if row.name else Standing(row.rank, row.member_id, row.points,
-                                              found.get(row.member_id, _FORMER[board])) for row in rows]
+                                              found.get(row.member_id, FORMER_NAMES[board])) for row in rows]
 
     def _heal_names(self, board: str, member_ids: list[int]) -> dict[int, str]:
         """Names missing from the hash (it was lost or never written): read them from SQL once
         and put them back."""
-        model, id_column, name_column, _ = _profile(board)
+        model, id_column, name_column, _ = member_profile(board)
         with self.sql.engine.connect() as conn:
             found = dict(conn.execute(select(id_column, name_column).where(id_column.in_(member_ids))).all())
         if found:
@@ -1108,7 +1110,7 @@ class RedisLeaderboard:
         return written
 
     def _write_all_names(self, conn, batch: _Batch, board: str) -> None:
-        model, id_column, name_column, _ = _profile(board)
+        model, id_column, name_column, _ = member_profile(board)
         names: dict[str, str] = {}
         for member_id, name in _stream(conn, select(id_column, name_column)):
             names[str(member_id)] = name
@@ -1163,7 +1165,7 @@ class RedisLeaderboard:
                 if stored.get(member_id) != expected.get(member_id)]
 
     def _compare_names(self, conn, board: str, member_ids: list[int]) -> list[str]:
-        model, id_column, name_column, _ = _profile(board)
+        model, id_column, name_column, _ = member_profile(board)
         problems = []
         for start in range(0, len(member_ids), 5000):
             chunk = member_ids[start:start + 5000]
@@ -1209,7 +1211,7 @@ def _window_totals(conn, board: str, live: list[Window], member_ids: set[int]) -
                     func.count(case((inside, LedgerEntry.id))).label(f"n{i}")]
     ids = sorted(member_ids)
     totals = select(*columns).where(member.in_(ids)).group_by(member).subquery("totals")
-    model, id_column, name_column, hidden_column = _profile(board)
+    model, id_column, name_column, hidden_column = member_profile(board)
     stmt = (select(id_column.label("id"), name_column.label("name"), hidden_column.label("hidden"), totals)
             .select_from(model).outerjoin(totals, totals.c.member_id == id_column).where(id_column.in_(ids)))
     found: dict[int, _MemberNow] = {}
