@@ -28,6 +28,7 @@ from challenges.models import Claim, ClaimMember, ClaimStatus, Quest, Review, Re
 from challenges import services
 from campaigns import services as campaigns
 from challenges.services import ClaimNotInState, can_act_for_claim, level_of
+from childsafe.models import ModerationHold
 from childsafe.services import check_reviewer as check_child_reviewer
 from childsafe.services import may_review_child_claim, review_queue_condition
 from childsafe.services import settle_by_teacher as settle_child_hold
@@ -79,14 +80,16 @@ def can_view_claim(session: Session, user: User, claim: Claim,
         claim.status == ClaimStatus.submitted.value and may_review(session, user, claim, settings))
 
 
-def _check_reviewer(session: Session, actor: User, claim: Claim, settings: ScoringSettings) -> None:
-    check_child_reviewer(session, actor, claim)
+def _check_reviewer(session: Session, actor: User, claim: Claim, settings: ScoringSettings) -> ModerationHold | None:
+    """Refuse a reviewer who may not decide this claim; returns the claim's moderation hold."""
+    hold = check_child_reviewer(session, actor, claim)
     if can_act_for_claim(session, actor, claim):
         raise Forbidden("review this claim", "nobody reviews their own or their team's work.")
     if not actor.is_organiser:
         refusal = _peer_review_refusal(session, actor, claim, settings)
         if refusal:
             raise Forbidden("review this claim", refusal)
+    return hold
 
 
 def _check_decision(decision: str, reason: str) -> None:
@@ -111,7 +114,7 @@ def review_claim(session: Session, *, actor: User, claim: Claim, decision: str, 
     enough agree (scoring.rules.review_outcome). Approval pays the quest's value once."""
     reason = (reason or "").strip()
     _check_decision(decision, reason)
-    _check_reviewer(session, actor, claim, settings)
+    hold = _check_reviewer(session, actor, claim, settings)
     now = now or utcnow()
     claim = _lock(session, claim)
     if claim.status != ClaimStatus.submitted.value:
@@ -126,7 +129,7 @@ def review_claim(session: Session, *, actor: User, claim: Claim, decision: str, 
     except IntegrityError:
         session.rollback()
         raise AlreadyReviewed(claim.id) from None
-    settle_child_hold(session, actor=actor, claim=claim, decision=decision, now=now)
+    settle_child_hold(session, actor=actor, hold=hold, decision=decision, now=now)
     credited = {actor.id}
     if settings.reviewer_points:
         ledger.award(session, key=f"review:{claim.id}:{actor.id}", amount=settings.reviewer_points,

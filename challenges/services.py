@@ -16,7 +16,7 @@ from accounts.models import User
 from accounts.services import EmailNotVerified, is_member, needs_verification, team_ids_of
 from challenges import geo, rules
 from childsafe.policy import refuse_public
-from childsafe.services import hold_evidence, is_child_claim, may_view_child_claim
+from childsafe.services import child_claim_access, hold_evidence
 from accounts.models import SYSTEM_ROLE, TeamMembership
 from challenges.models import (LIVE_CLAIM_STATES, Claim, ClaimMember, ClaimStatus, Delivery, Problem, ProblemStatus,
                                ProblemUpdate, Quest, QuestMode, QuestStatus, Subscription, SubscriptionKind)
@@ -330,8 +330,9 @@ def can_act_for_claim(session: Session, user: User, claim: Claim) -> bool:
 
 
 def can_view_claim(session: Session, user: User, claim: Claim) -> bool:
-    if is_child_claim(session, claim):  # private to the class until a teacher releases it
-        return may_view_child_claim(session, user, claim)
+    access = child_claim_access(session, user, claim)  # a child's: private to the class until released
+    if access is not None:
+        return access
     return user.is_organiser or can_act_for_claim(session, user, claim)
 
 

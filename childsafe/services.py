@@ -41,8 +41,8 @@ def hold_of(session: Session, claim_id: int) -> ModerationHold | None:
     return session.scalar(select(ModerationHold).where(ModerationHold.claim_id == claim_id))
 
 
-def is_child_claim(session: Session, claim: Claim) -> bool:
-    return bool(claim.user.is_child) or hold_of(session, claim.id) is not None
+def _is_child_claim(claim: Claim, hold: ModerationHold | None) -> bool:
+    return bool(claim.user.is_child) or hold is not None
 
 
 def hold_evidence(session: Session, *, actor: User, claim: Claim, now: datetime | None = None) -> ModerationHold | None:
@@ -71,29 +71,38 @@ def _inside(session: Session, user: User, claim: Claim, child_id: int) -> bool:
     return is_teacher_of(session, user, child_id)
 
 
-def may_view_child_claim(session: Session, user, claim: Claim) -> bool:
+def child_claim_access(session: Session, user, claim: Claim) -> bool | None:
+    """Whether `user` may see a child's claim, or None when it is not a child's claim and
+    the ordinary rules apply: one look for its hold."""
+    hold = hold_of(session, claim.id)
+    return _may_view(session, user, claim, hold) if _is_child_claim(claim, hold) else None
+
+
+def _may_view(session: Session, user, claim: Claim, hold: ModerationHold | None) -> bool:
     """For a child claim: the class sees it always, other organisers once a teacher
     released the evidence, nobody else ever."""
     if not getattr(user, "is_authenticated", False):
         return False
-    hold = hold_of(session, claim.id)
     child_id = hold.child_id if hold is not None else claim.user_id
     if _inside(session, user, claim, child_id):
         return True
     return user.is_organiser and not user.is_child and hold is not None and hold.state == HoldState.approved.value
 
 
-def check_reviewer(session: Session, actor: User, claim: Claim) -> None:
+def check_reviewer(session: Session, actor: User, claim: Claim) -> ModerationHold | None:
     """Children review nobody's work (their name would reach the claimant); a child claim is
-    reviewed by organisers only, and while its evidence is held only by the child's teachers."""
+    reviewed by organisers only, and while its evidence is held only by the child's teachers.
+    Returns the claim's hold (None: it has none), for settle_by_teacher."""
     if actor.is_child:
         raise ChildRefused("review other people's claims")
-    if not is_child_claim(session, claim):
-        return
+    hold = hold_of(session, claim.id)
+    if not _is_child_claim(claim, hold):
+        return hold
     if not actor.is_organiser:
         raise Forbidden("review this claim", "children's work is reviewed by organisers.")
-    if not may_view_child_claim(session, actor, claim):
+    if not _may_view(session, actor, claim, hold):
         raise Forbidden("review this claim", "a teacher checks a child's evidence first.")
+    return hold
 
 
 def may_review_child_claim(session: Session, reviewer: User, claim: Claim) -> bool:
@@ -171,11 +180,11 @@ def decide(session: Session, *, actor: User, hold: ModerationHold, decision: str
     return hold
 
 
-def settle_by_teacher(session: Session, *, actor: User, claim: Claim, decision: str,
+def settle_by_teacher(session: Session, *, actor: User, hold: ModerationHold | None, decision: str,
                       now: datetime | None = None) -> None:
     """A teacher who reviews their pupil's held claim has read the evidence: approving the
-    claim releases it, rejecting it keeps it unpublished. Either way it leaves the queue."""
-    hold = hold_of(session, claim.id)
+    claim releases it, rejecting it keeps it unpublished. Either way it leaves the queue.
+    `hold` is the one check_reviewer found."""
     if hold is None or hold.state != HoldState.pending.value or actor.id not in teacher_ids(session, hold.child_id):
         return
     hold.state = HoldState.approved.value if decision == "approve" else HoldState.rejected.value
