@@ -2,7 +2,8 @@
 relationship that would cost a query per item in a list."""
 from __future__ import annotations
 
-from challenges.models import Claim, Problem, Quest
+from accounts.models import User
+from challenges.models import Claim, Problem, ProblemUpdate, Quest
 from challenges.nearby import Nearby
 from scoring.views import BoardRow
 from timeutil import isoformat
@@ -72,3 +73,24 @@ def claim_json(claim: Claim) -> dict:
 
 def board_entry_json(row: BoardRow) -> dict:
     return {"rank": row.rank, "name": row.name, "points": row.points}
+
+
+def public_name(user: User | None) -> str | None:
+    """A person's display name where a page would show it; never a child's (null)."""
+    if user is None or user.is_child:
+        return None
+    return user.display_name
+
+
+def update_json(entry: ProblemUpdate) -> dict:
+    """One entry of a problem's public history (as its page shows it)."""
+    return {
+        "id": entry.id,
+        "problem_id": entry.problem_id,
+        "kind": entry.kind,
+        "old_status": entry.old_status,
+        "new_status": entry.new_status,
+        "body": entry.body,
+        "author": public_name(entry.author),
+        "created_at": isoformat(entry.created_at),
+    }
