@@ -161,6 +161,18 @@ def create_user(session: Session, *, email: str, password: str, display_name: st
 _DUMMY_HASHES: dict[str, str] = {}
 
 
+def rename(session: Session, *, actor: User, display_name: str) -> User:
+    """A new public display name, under the sign-up form's rules. Children's names are the
+    teacher's to approve (classes.services.request_name), so they are refused here."""
+    refuse_public(actor, "change your display name here")
+    problems = rules.display_name_problems(display_name or "")
+    if problems:
+        raise ValidationFailed({"display_name": problems})
+    actor.display_name = display_name.strip()
+    session.flush()
+    return actor
+
+
 def _dummy_hash(method: str) -> str:
     if method not in _DUMMY_HASHES:
         _DUMMY_HASHES[method] = generate_password_hash(secrets.token_urlsafe(16), method=method)
