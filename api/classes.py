@@ -20,7 +20,7 @@ WINDOWS = ("all", "week", "month")  # as the class board page offers
 @bp.get(f"/classes/<{ID}:class_id>/leaderboard")
 @token_required
 def class_leaderboard(actor: User, class_id: int):
-    """The class's children ranked by their own points (`window` all, week or month), for its teacher and children only."""
+    """A school class's children ranked by their points (its teacher and children only)."""
     args = read_args(window=choice_arg(WINDOWS), limit=int_arg(default=10, minimum=1, maximum=MAX_PAGE_SIZE),
                      offset=int_arg(default=0, minimum=0, maximum=2**31 - 1))
     school_class = classes.get_class(db.session, class_id)

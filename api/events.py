@@ -45,7 +45,10 @@ def entry_json(entry: EventEntry, members: dict[int, list[str]]) -> dict:
 
 @bp.get("/events")
 def events_list():
-    """Events: `phase` running (ending soonest first), upcoming (starting soonest first) or past (latest first); `mode` solo or team."""
+    """Events, filtered by `phase` (running, upcoming, past) and `mode` (solo, team).
+
+    Running ones end soonest first, upcoming ones start soonest first, past ones latest first;
+    with no phase, the newest start first."""
     args = read_args(phase=choice_arg(events.PHASES), mode=choice_arg(m.value for m in EventMode), **page_args())
     now = utcnow()
     return paginated(events.events_select(phase=args["phase"], mode=args["mode"], now=now),
@@ -80,7 +83,7 @@ def event_entries(event_id: int):
 
 @bp.get(f"/events/<{ID}:event_id>/scoreboard")
 def event_scoreboard(event_id: int):
-    """The scoreboard the caller may see: the public one (frozen at freeze_at during a freeze), the live one for the event's organisers."""
+    """The event's scoreboard: frozen for the public during a freeze, live for its organisers."""
     args = read_args(**page_args())
     board = events.board_state(events.viewer_board(db.session, events.get_event(db.session, event_id),
                                                    optional_bearer_user()))
@@ -91,7 +94,10 @@ def event_scoreboard(event_id: int):
 @bp.post(f"/events/<{ID}:event_id>/registrations")
 @token_required
 def register_for_event(actor: User, event_id: int):
-    """Enter an event: {"team_id"} (team events: its captain), or nothing (solo: yourself); organisers may enter anyone ({"user_id"}), also outside the window."""
+    """Register for an event: a team {"team_id"} by its captain, or yourself (solo events).
+
+    The event's organisers may enter any team or person ({"user_id"}), also outside the
+    registration window, until the end."""
     values = read_fields(json_body(optional=True), {"team_id": identifier, "user_id": identifier})
     found = events.get_event(db.session, event_id)
     entry = events.register(db.session, actor=actor, event=found, team_id=values["team_id"],

@@ -61,7 +61,7 @@ def badges():
 
 @bp.get(f"/people/<{ID}:user_id>/badges")
 def person_badges(user_id: int):
-    """A person's earned badges, oldest first, each with its Open Badges credential; 404 for a child unless you may see them."""
+    """A person's earned badges with their Open Badges credentials (a child's: 404 outside their class)."""
     person = db.session.get(User, user_id)
     if person is None or not may_see_person(db.session, optional_bearer_user(), person):
         raise NotFound("person", user_id)

@@ -6,7 +6,7 @@ from accounts.models import Team
 from extensions import db
 from tests.api import auth, error_of
 from tests.childsafe.helpers import make_class
-from tests.factories import make_organiser, make_team, make_user
+from tests.factories import make_team, make_user
 
 
 def fresh(team) -> Team:
