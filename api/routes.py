@@ -25,6 +25,7 @@ from challenges.nearby import Nearby, find_nearby
 from errors import NotFound, ValidationFailed
 from events import guards as event_guards
 from extensions import db
+from media.services import photos_for
 from scoring.rules import ScoringSettings
 from scoring.views import board_page, is_window_name, public_around, window_key
 
@@ -163,7 +164,9 @@ def problem_updates(problem_id: int):
     if found.merged_into_id is not None:
         survivor = tracker.survivor_of(db.session, found)
         return redirect(url_for(".problem_updates", problem_id=survivor.id, **request.args), code=301)
-    return paginated(tracker.history_select(found.id), update_json, read_args(**page_args()))
+    listing = paginated(tracker.history_select(found.id), lambda entry: entry, read_args(**page_args()))
+    photos = photos_for(db.session, update_ids=[entry.id for entry in listing["items"]]).updates
+    return {**listing, "items": [update_json(entry, photos.get(entry.id)) for entry in listing["items"]]}
 
 
 @bp.post(f"/problems/<{ID}:problem_id>/updates")

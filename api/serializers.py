@@ -2,6 +2,8 @@
 relationship that would cost a query per item in a list."""
 from __future__ import annotations
 
+from flask import url_for
+
 from accounts.models import User
 from challenges.models import Claim, Problem, ProblemUpdate, Quest
 from challenges.nearby import Nearby
@@ -82,8 +84,12 @@ def public_name(user: User | None) -> str | None:
     return user.display_name
 
 
-def update_json(entry: ProblemUpdate) -> dict:
-    """One entry of a problem's public history (as its page shows it)."""
+def photo_json(photo) -> dict:
+    return {"url": url_for("media.full", key=photo.storage_key), "thumbnail": url_for("media.thumb", key=photo.storage_key)}
+
+
+def update_json(entry: ProblemUpdate, photos: list | None = None) -> dict:
+    """One entry of a problem's public history (as its page shows it), with its photos."""
     return {
         "id": entry.id,
         "problem_id": entry.problem_id,
@@ -93,4 +99,5 @@ def update_json(entry: ProblemUpdate) -> dict:
         "body": entry.body,
         "author": public_name(entry.author),
         "created_at": isoformat(entry.created_at),
+        "photos": [photo_json(photo) for photo in photos or ()],
     }

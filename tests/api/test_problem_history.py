@@ -139,3 +139,17 @@ def test_merge_refusals(client):
     again = client.post(url, json={"into_id": survivor.id}, headers=headers)
     assert again.status_code == 409
     assert client.post("/api/v1/problems/999/merge", json={"into_id": survivor.id}, headers=headers).status_code == 404
+
+
+def test_history_entries_carry_their_photos(client):
+    from challenges.models import Photo, ProblemUpdate
+    organiser = make_organiser()
+    problem = make_problem(make_user())
+    client.post(f"/api/v1/problems/{problem.id}/updates", json={"body": "Fixed, see photo."}, headers=auth(organiser))
+    entry = db.session.scalar(db.select(ProblemUpdate).where(ProblemUpdate.kind == "comment"))
+    db.session.add(Photo(storage_key="a" * 32, problem_id=problem.id, update_id=entry.id, uploader_id=organiser.id,
+                         width=10, height=10))
+    db.session.commit()
+    items = client.get(f"/api/v1/problems/{problem.id}/updates").get_json()["items"]
+    assert items[0]["photos"] == []
+    assert items[1]["photos"] == [{"url": f"/photos/{'a' * 32}.jpg", "thumbnail": f"/photos/{'a' * 32}/thumb.jpg"}]
