@@ -1,9 +1,11 @@
 """Rate limits on the requests worth abusing: logging in, registering, reporting, confirming,
-claiming, submitting evidence and issuing API tokens.
+claiming, submitting evidence, issuing API tokens, and the open data bulk downloads.
 
-The rules live in one table, LIMITS: endpoint name -> limit and whose budget a request
-spends. `init_app` wraps those views in `app.view_functions` after the blueprints are
-registered, so no view knows about limits. Only POSTs count; reading a form never does.
+The rules live in one table, LIMITS: endpoint name -> limit, whose budget a request spends
+and which methods count. `init_app` wraps those views in `app.view_functions` after the
+blueprints are registered, so no view knows about limits. Only POSTs count (reading a form
+never does), except on rows that say otherwise: a bulk download is a GET that streams a
+whole table, so those GETs count.
 
 Counters are kept by Flask-Limiter in Redis when REDIS_URL is set (shared by every worker),
 else in the process's memory. If Redis stops answering, the limiter logs it and counts in
@@ -75,6 +77,7 @@ def by_token_user_or_ip() -> str:
 class Rule:
     limit: str  # Flask-Limiter notation; "10/minute;50/hour" means both must hold
     key: Callable[[], str]
+    methods: tuple[str, ...] = ("POST",)  # the methods that spend the budget
 
 
 LIMITS: dict[str, Rule] = {
@@ -94,6 +97,9 @@ LIMITS: dict[str, Rule] = {
     "api.claim_quest": Rule("30/hour", by_token_user_or_ip),
     "api.submit_evidence": Rule("30/hour", by_token_user_or_ip),
     "classes.login": Rule("60/minute;600/hour", by_ip),  # a whole class logs in from one school address
+    # Each download streams a whole table (up to a million rows): generous for a person or a
+    # nightly mirror, not for a loop. The catalogue (/data, /data.json) is not limited.
+    "opendata.download": Rule("30/minute;300/hour", by_ip, methods=("GET",)),
 }
 
 # Rows whose view does not exist yet (none now). Every row must name a real endpoint, so a
@@ -150,7 +156,7 @@ def init_app(app: Flask) -> None:
     limiter.init_app(app)
     for endpoint, rule in LIMITS.items():
         if endpoint in app.view_functions:
-            limited = limiter.limit(app.extensions[EXTENSION_KEY][endpoint], key_func=rule.key, methods=["POST"])
+            limited = limiter.limit(app.extensions[EXTENSION_KEY][endpoint], key_func=rule.key, methods=list(rule.methods))
             app.view_functions[endpoint] = _answering_429(limited(app.view_functions[endpoint]))
     app.register_error_handler(RateLimitExceeded, too_many_requests)
 

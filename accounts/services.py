@@ -8,9 +8,9 @@ from datetime import datetime
 
 from flask import current_app, has_app_context
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts import rules
@@ -159,6 +159,18 @@ def create_user(session: Session, *, email: str, password: str, display_name: st
 
 
 _DUMMY_HASHES: dict[str, str] = {}
+
+
+def rename(session: Session, *, actor: User, display_name: str) -> User:
+    """A new public display name, under the sign-up form's rules. Children's names are the
+    teacher's to approve (classes.services.request_name), so they are refused here."""
+    refuse_public(actor, "change your display name here")
+    problems = rules.display_name_problems(display_name or "")
+    if problems:
+        raise ValidationFailed({"display_name": problems})
+    actor.display_name = display_name.strip()
+    session.flush()
+    return actor
 
 
 def _dummy_hash(method: str) -> str:
@@ -342,6 +354,35 @@ def get_team(session: Session, team_id: int) -> Team:
     if team is None:
         raise NotFound("team", team_id)
     return team
+
+
+def teams_select(*, name: str | None = None, include_closed: bool = False) -> Select:
+    """Teams by name (as the teams page lists them: open ones only unless asked), optionally
+    those whose name contains `name` (any case)."""
+    stmt = select(Team).order_by(Team.name, Team.id)
+    if not include_closed:
+        stmt = stmt.where(Team.closed_at.is_(None))
+    if name:
+        pattern = "%" + name.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        stmt = stmt.where(func.lower(Team.name).like(pattern, escape="\\"))
+    return stmt
+
+
+def member_counts(session: Session, team_ids: list[int]) -> dict[int, int]:
+    """How many members each team has, in one query."""
+    if not team_ids:
+        return {}
+    rows = session.execute(select(TeamMembership.team_id, func.count()).where(TeamMembership.team_id.in_(team_ids))
+                           .group_by(TeamMembership.team_id)).all()
+    return {team_id: 0 for team_id in team_ids} | {team_id: int(count) for team_id, count in rows}
+
+
+def pending_requests(session: Session, *, actor: User, team: Team) -> list[TeamJoinRequest]:
+    """The join requests waiting for the captain's decision, oldest first (the captain only)."""
+    _require_captain(team, actor, "see join requests")
+    return list(session.scalars(select(TeamJoinRequest).where(
+        TeamJoinRequest.team_id == team.id, TeamJoinRequest.status == JoinRequestStatus.pending.value)
+        .options(selectinload(TeamJoinRequest.user)).order_by(TeamJoinRequest.id)))
 
 
 def is_member(session: Session, *, user_id: int, team_id: int) -> bool:

@@ -90,6 +90,12 @@ def _members(session: Session, team: Team, *, full: bool) -> tuple[list[Member],
     return shown, len(members) - len(shown)
 
 
+def visible_members(session: Session, team: Team, *, viewer_is_member: bool) -> tuple[list[Member], int]:
+    """The members a viewer may see by name (everyone, for a member) and how many others
+    are only counted; the team page's own rule."""
+    return _members(session, team, full=viewer_is_member)
+
+
 def _points(session: Session, team_id: int, windows: list[Window]) -> list[int]:
     """The team's points in each window, in one query."""
     def in_window(w: Window):

@@ -7,11 +7,16 @@ Layout:
   parsing.py      the JSON body and query string: JSON types checked here, 422 naming the
                   field; domain rules (ranges, lengths, permissions) stay in the services
   serializers.py  models to JSON (never an email address)
-  routes.py       the views: parse, call one service, commit, serialise
+  routes.py       the views: parse, call one service, commit, serialise (tokens, problems,
+                  quests, claims, leaderboards, a team, kudos, my data)
+  teams.py, events.py, campaigns.py, classes.py, people.py
+                  the same, for teams, events, campaigns, a class's board, and people
+                  (/me, badges, notifications)
 
 State-changing routes need a token; public reads do not. Every response allows any
 origin, and GETs carry an ETag and answer If-None-Match with 304 (openhttp.py). Lists are paginated as
-{"items", "page", "page_size", "total", "next", "prev"}; `next`/`prev` are URL paths.
+{"items", "page", "page_size", "total", "next", "prev"}; `next`/`prev` are URL paths
+(parsing.paginated for a query, paginated_list for a short list a service already built).
 """
 from flask import Blueprint
 
@@ -22,3 +27,4 @@ bp.after_request(openhttp.open_to_all)  # CORS and conditional GETs
 
 from api import errors, routes  # noqa: E402,F401  (register handlers and routes on bp)
 from api import geojson  # noqa
+from api import campaigns, classes, events, people, teams  # noqa: E402,F401

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -256,3 +256,56 @@ def paginated(stmt: Select, serialise: Callable[[Any], dict], args: Mapping[str,
             "page_size": page.per_page, "total": page.total,
             "next": link(page.page + 1) if page.has_next else None,
             "prev": link(page.page - 1) if page.page > 1 else None}
+
+
+def paginated_list(items: Sequence[Any], serialise: Callable[[Any], dict], args: Mapping[str, Any]) -> dict:
+    """A page of an already-loaded list (a team's members, an event's entries), in the same
+    shape as `paginated`: for the short lists whose rules live in Python, not in a query."""
+    size, number = args["page_size"], args["page"]
+    start = (number - 1) * size
+    kept = {name: value for name, value in request.args.items() if value and name not in ("page", "page_size")}
+
+    def link(page: int) -> str:
+        return url_for(request.endpoint, **(request.view_args or {}), **kept, page=page, page_size=size)
+
+    return {"items": [serialise(item) for item in items[start:start + size]], "page": number,
+            "page_size": size, "total": len(items),
+            "next": link(number + 1) if start + size < len(items) else None,
+            "prev": link(number - 1) if number > 1 else None}
+
+
+def text_arg(*, max_length: int = 100) -> Callable[[str | None], str | None]:
+    """Free text for a filter (e.g. part of a name); empty means no filter."""
+    def read(raw: str | None) -> str | None:
+        if raw is None or not raw.strip():
+            return None
+        if len(raw) > max_length or "\x00" in raw:
+            raise WrongType(f"Expected text of at most {max_length} characters.")
+        return raw.strip()
+    return read
+
+
+def bool_arg(raw: str | None) -> bool:
+    """true/false (also 1/0, yes/no); absent means false."""
+    if raw is None or raw == "":
+        return False
+    if raw.lower() in ("true", "1", "yes"):
+        return True
+    if raw.lower() in ("false", "0", "no"):
+        return False
+    raise WrongType("Expected true or false.")
+
+
+def boolean(value: Any) -> bool:
+    if not isinstance(value, bool):
+        raise WrongType("Expected true or false.")
+    return value
+
+
+def one_of(*options: Any) -> Callable[[Any], Any]:
+    """A JSON value that must be one of `options` (e.g. a join code's lifetime in days)."""
+    def read(value: Any) -> Any:
+        if isinstance(value, bool) or value not in options:
+            raise WrongType(f"Choose one of: {', '.join(map(str, options))}.")
+        return value
+    return read

@@ -5,7 +5,7 @@ the session back), so the views hold no error handling of their own.
 """
 from __future__ import annotations
 
-from flask import current_app, redirect, url_for
+from flask import current_app, redirect, request, url_for
 
 from accounts import mydata
 from accounts import services as accounts
@@ -16,15 +16,16 @@ from api.parsing import (MAX_ID, MAX_PAGE_SIZE, InvalidParameter, bbox_arg, choi
                          number, number_arg, page_args, paginated, read_args, read_fields, read_search_args,
                          text, time_arg, timestamp, whole_number, WrongType)
 from api.serializers import (board_entry_json, claim_json, nearby_json, problem_json, quest_json,
-                             reported_problem_json)
+                             reported_problem_json, update_json)
 from challenges import services as challenges
 from challenges import reviews, tracker
 from challenges.geo import BadArea
-from challenges.models import Claim, ProblemStatus
+from challenges.models import Claim, Problem, ProblemStatus
 from challenges.nearby import Nearby, find_nearby
-from errors import NotFound
+from errors import NotFound, ValidationFailed
 from events import guards as event_guards
 from extensions import db
+from media.services import photos_for
 from scoring.rules import ScoringSettings
 from scoring.views import board_page, is_window_name, public_around, window_key
 
@@ -154,6 +155,48 @@ def unfollow_problem(actor: User, problem_id: int):
     tracker.unsubscribe(db.session, actor=actor, problem=challenges.get_problem(db.session, problem_id))
     db.session.commit()
     return {"problem_id": problem_id, "following": False}
+
+
+@bp.get(f"/problems/<{ID}:problem_id>/updates")
+def problem_updates(problem_id: int):
+    """A problem's public history (reported, status changes, comments, merges, fix stories), oldest first."""
+    found = challenges.get_problem(db.session, problem_id)
+    if found.merged_into_id is not None:
+        survivor = tracker.survivor_of(db.session, found)
+        return redirect(url_for(".problem_updates", problem_id=survivor.id, **request.args), code=301)
+    listing = paginated(tracker.history_select(found.id), lambda entry: entry, read_args(**page_args()))
+    photos = photos_for(db.session, update_ids=[entry.id for entry in listing["items"]]).updates
+    return {**listing, "items": [update_json(entry, photos.get(entry.id)) for entry in listing["items"]]}
+
+
+@bp.post(f"/problems/<{ID}:problem_id>/updates")
+@token_required
+def post_problem_update(actor: User, problem_id: int):
+    """Post to a problem's history: a comment {"body"}, or (organisers) a status change {"status", "body"?: note}."""
+    values = read_fields(json_body(), {"body": text, "status": text})
+    problem = challenges.get_problem(db.session, problem_id)
+    if values["status"] is not None:
+        entry = challenges.change_status(db.session, actor=actor, problem=problem, status=values["status"],
+                                         note=values["body"])
+    else:
+        entry = tracker.comment(db.session, actor=actor, problem=problem, body=values["body"] or "")
+    body = update_json(entry)
+    db.session.commit()
+    return created(body, url_for(".problem_updates", problem_id=entry.problem_id))
+
+
+@bp.post(f"/problems/<{ID}:problem_id>/merge")
+@token_required
+def merge_problem(actor: User, problem_id: int):
+    """Organisers: merge this duplicate into another problem {"into_id"}; answers with the survivor."""
+    values = read_fields(json_body(), {"into_id": identifier}, required=("into_id",))
+    duplicate = challenges.get_problem(db.session, problem_id)
+    into = db.session.get(Problem, values["into_id"])
+    if into is None:
+        raise ValidationFailed({"into_id": ["There is no problem with that number."]})
+    survivor = tracker.merge(db.session, actor=actor, duplicate=duplicate, into=into)
+    db.session.commit()
+    return problem_json(survivor)
 
 
 # --- quests --------------------------------------------------------------------------------

@@ -2,7 +2,10 @@
 relationship that would cost a query per item in a list."""
 from __future__ import annotations
 
-from challenges.models import Claim, Problem, Quest
+from flask import url_for
+
+from accounts.models import User
+from challenges.models import Claim, Problem, ProblemUpdate, Quest
 from challenges.nearby import Nearby
 from scoring.views import BoardRow
 from timeutil import isoformat
@@ -72,3 +75,29 @@ def claim_json(claim: Claim) -> dict:
 
 def board_entry_json(row: BoardRow) -> dict:
     return {"rank": row.rank, "name": row.name, "points": row.points}
+
+
+def public_name(user: User | None) -> str | None:
+    """A person's display name where a page would show it; never a child's (null)."""
+    if user is None or user.is_child:
+        return None
+    return user.display_name
+
+
+def photo_json(photo) -> dict:
+    return {"url": url_for("media.full", key=photo.storage_key), "thumbnail": url_for("media.thumb", key=photo.storage_key)}
+
+
+def update_json(entry: ProblemUpdate, photos: list | None = None) -> dict:
+    """One entry of a problem's public history (as its page shows it), with its photos."""
+    return {
+        "id": entry.id,
+        "problem_id": entry.problem_id,
+        "kind": entry.kind,
+        "old_status": entry.old_status,
+        "new_status": entry.new_status,
+        "body": entry.body,
+        "author": public_name(entry.author),
+        "created_at": isoformat(entry.created_at),
+        "photos": [photo_json(photo) for photo in photos or ()],
+    }

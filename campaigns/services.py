@@ -517,6 +517,22 @@ def campaigns_by_phase(session: Session, *, now: datetime | None = None) -> dict
     return found
 
 
+def campaigns_select(*, phase: str | None = None, now: datetime | None = None) -> Select:
+    """Campaigns in one phase as people see it (see `phase`: an active campaign whose window
+    closed counts as finished), ending soonest first; finished ones, the latest first."""
+    now = now or utcnow()
+    active = Campaign.status == CampaignStatus.active.value
+    stmt = select(Campaign)
+    if phase == CampaignStatus.active.value:
+        stmt = stmt.where(active, Campaign.ends_at > now)
+    elif phase == CampaignStatus.finished.value:
+        stmt = stmt.where(or_(Campaign.status == CampaignStatus.finished.value, and_(active, Campaign.ends_at <= now)))
+        return stmt.order_by(Campaign.ends_at.desc(), Campaign.id.desc())
+    elif phase is not None:
+        stmt = stmt.where(Campaign.status == phase)
+    return stmt.order_by(Campaign.ends_at, Campaign.id)
+
+
 def progress_of_many(session: Session, campaigns: Sequence[Campaign]) -> dict[int, int]:
     """Progress of each campaign on a list: one count each (a list shows few campaigns)."""
     return {campaign.id: progress(session, campaign) for campaign in campaigns}

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from accounts.models import User
 from challenges import geo, rules
@@ -76,6 +76,13 @@ def _refresh_counts(session: Session, problem_id: int) -> None:
     session.execute(update(Problem).where(Problem.id == problem_id)
                     .values(confirmations_count=confirmations, subscribers_count=subscribers)
                     .execution_options(synchronize_session=False))
+
+
+def history_select(problem_id: int) -> Select:
+    """A problem's public history (its updates), oldest first as its page lists them, with
+    each author loaded in the same query (for db.paginate)."""
+    return (select(ProblemUpdate).where(ProblemUpdate.problem_id == problem_id)
+            .options(joinedload(ProblemUpdate.author)).order_by(ProblemUpdate.id))
 
 
 # --- subscriptions -------------------------------------------------------------------------

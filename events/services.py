@@ -19,7 +19,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import Select, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
@@ -131,6 +131,32 @@ def event_lists(session: Session, *, now: datetime | None = None, past_limit: in
     past = session.scalars(select(Event).where(Event.ends_at <= now).order_by(Event.ends_at.desc(), Event.id.desc())
                            .limit(past_limit)).all()
     return EventLists(list(running), list(upcoming), list(past))
+
+
+PHASES = ("upcoming", "running", "past")
+
+
+def events_select(*, phase: str | None = None, mode: str | None = None, now: datetime | None = None) -> Select:
+    """Events in one of the events page's lists (running: ending soonest first; upcoming:
+    starting soonest first; past: the latest first), or all of them, newest start first."""
+    now = now or utcnow()
+    stmt = select(Event)
+    if mode is not None:
+        stmt = stmt.where(Event.mode == mode)
+    if phase == "running":
+        return stmt.where(Event.starts_at <= now, Event.ends_at > now).order_by(Event.ends_at, Event.id)
+    if phase == "upcoming":
+        return stmt.where(Event.starts_at > now).order_by(Event.starts_at, Event.id)
+    if phase == "past":
+        return stmt.where(Event.ends_at <= now).order_by(Event.ends_at.desc(), Event.id.desc())
+    return stmt.order_by(Event.starts_at.desc(), Event.id.desc())
+
+
+def listed_entries(session: Session, event: Event, viewer) -> list[EventEntry]:
+    """The entries the event's page lists for this viewer: all of them for its organisers,
+    else without solo entrants who are children or hidden from the boards."""
+    organiser = is_event_organiser(session, viewer, event)
+    return [e for e in entries_of(session, event) if organiser or publicly_listed(e)]
 
 
 def quests_visible(session: Session, event: Event, viewer, now: datetime | None = None) -> bool:

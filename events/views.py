@@ -51,7 +51,7 @@ def index():
 def event(event_id: int):
     event = _event(event_id)
     organiser = is_event_organiser(db.session, current_user, event)
-    entries = [e for e in services.entries_of(db.session, event) if organiser or services.publicly_listed(e)]
+    entries = services.listed_entries(db.session, event, current_user)
     quests = services.event_quests(db.session, event) if services.quests_visible(db.session, event, current_user) else None
     forms = _organiser_forms(event) if organiser else {}
     return render_template("events/event.html", event=event, organiser=organiser, entries=entries, quests=quests,

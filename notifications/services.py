@@ -192,12 +192,13 @@ def unfanned_update_ids(session: Session, *, limit: int = 1000) -> list[int]:
 
 # --- in-app notifications ------------------------------------------------------------------
 
-def inbox_select(user_id: int) -> Select:
-    """A person's in-app notifications, newest first, with their update, problem and
-    author loaded in the same query (for db.paginate)."""
+def inbox_select(user_id: int, *, unread_only: bool = False) -> Select:
+    """A person's in-app notifications (only the unread ones if asked), newest first, with
+    their update, problem and author loaded in the same query (for db.paginate)."""
+    unread = (Notification.read_at.is_(None),) if unread_only else ()
     return (select(Notification)
             .where(Notification.user_id == user_id, Notification.channel == Channel.in_app.value,
-                   delivered_in_app())
+                   delivered_in_app(), *unread)
             .options(joinedload(Notification.update).joinedload(ProblemUpdate.problem),
                      joinedload(Notification.update).joinedload(ProblemUpdate.author))
             .order_by(Notification.id.desc()))

@@ -153,6 +153,22 @@ def test_counters_live_in_redis_when_it_is_configured(limited_app, redis_url):
             store.delete(key)
 
 
+def test_open_data_downloads_are_limited_per_address_with_retry_after(limited_app):
+    client = limited_app({"opendata.download": "2/minute"}).test_client()
+    assert [client.get("/data/problems.csv").status_code for _ in range(2)] == [200, 200]
+    response = client.get("/data/quests.json")  # every dataset spends the same budget
+    assert response.status_code == 429
+    assert 1 <= int(response.headers["Retry-After"]) <= 60
+    assert response.headers["Access-Control-Allow-Origin"] == "*"  # software can read why
+    other = client.get("/data/problems.csv", environ_base={"REMOTE_ADDR": "192.0.2.7"})
+    assert other.status_code == 200  # another address has its own budget
+
+
+def test_the_open_data_catalogue_is_not_limited(limited_app):
+    client = limited_app({"opendata.download": "1/minute"}).test_client()
+    assert all(client.get(path).status_code == 200 for path in ("/data", "/data.json") for _ in range(3))
+
+
 def test_open311_paths_get_the_spec_error_list(limited_app):
     limited = limited_app({})
     [runtime_limit] = Limit(limit_provider="60/minute", key_function=lambda: "key:test")
