@@ -22,6 +22,7 @@ from flask import current_app
 
 from api import bp
 from api.parsing import MAX_ID, MAX_PAGE_SIZE
+from challenges import rules
 from challenges.models import ClaimStatus, Delivery, Difficulty, ProblemStatus, QuestMode, QuestStatus, ReviewMode
 
 PREFIX = "/api/v1"
@@ -84,6 +85,15 @@ PROBLEM_PROPERTIES = {
 }
 NEARBY_PROPERTIES = {**PROBLEM_PROPERTIES, "distance_m": {"type": "number", "minimum": 0}}
 BOARD_ENTRY = obj({"rank": {"type": "integer", "minimum": 1}, "name": STRING, "points": INTEGER})
+LAT = {"type": "number", "minimum": -90, "maximum": 90}
+LON = {"type": "number", "minimum": -180, "maximum": 180}
+
+
+def text_in(maximum: int, minimum: int = 1) -> Schema:
+    """Text a service checks the length of (after trimming spaces at either end)."""
+    return {"type": "string", "minLength": minimum, "maxLength": maximum}
+
+
 TIMESTAMP_IN = {"type": "string", "format": "date-time",
                 "description": "ISO 8601; without a zone it is taken as UTC."}
 
@@ -136,7 +146,7 @@ SCHEMAS: dict[str, Schema] = {
         "features": {"type": "array", "items": obj({
             "type": {"const": "Feature"}, "id": INTEGER,
             "geometry": obj({"type": {"const": "Point"},
-                             "coordinates": {"type": "array", "prefixItems": [NUMBER, NUMBER],
+                             "coordinates": {"type": "array", "items": NUMBER,
                                              "minItems": 2, "maxItems": 2}}),
             "properties": obj({"id": INTEGER, "title": STRING, "category": STRING, "status": enum(ProblemStatus),
                                "url": {"type": "string", "format": "uri"}, "confirmations_count": INTEGER,
@@ -173,10 +183,6 @@ WINDOW = query("window", {"type": "string", "pattern": r"^(week|month|all|season
                "week, month, all or season:<id> (an unknown season: 422).")
 TEAM_FILTER = query("team_id", {"type": "integer", "minimum": 1, "maximum": MAX_ID},
                     "Only that team's members, ranked by their own points.")
-
-
-def categories() -> list[str]:
-    return list(current_app.config["CATEGORIES"])
 
 
 def names_list(values: list[str]) -> Schema:
@@ -254,8 +260,9 @@ class Operation:
         return operation
 
 
-def operations() -> list[Operation]:
-    """Every route of the API, grouped as in api/routes.py."""
+def operations(categories: list[str]) -> list[Operation]:
+    """Every route of the API, grouped as in api/routes.py. `categories`: the site's problem
+    categories (the CATEGORIES setting), which some parameters and bodies enumerate."""
     problem_id = path_id("problem_id", "problem")
     quest_id = path_id("quest_id", "quest")
     claim_id = path_id("claim_id", "claim")
@@ -271,25 +278,25 @@ def operations() -> list[Operation]:
         Operation("get", "/me/data", "Everything FixQuest holds about you", "me", ref("MyData"), scope="read"),
         # problems
         Operation("post", "/problems", "Report a problem", "problems", ref("ReportedProblem"), 201, scope="write",
-                  body=body({"title": STRING, "description": STRING, "category": enum(categories()),
-                             "lat": NUMBER, "lon": NUMBER, "address": nullable(STRING)},
-                            optional=("description", "address"), closed=False),
+                  body=body({"title": text_in(rules.TITLE_MAX, 3), "description": text_in(rules.DESCRIPTION_MAX),
+                             "category": enum(categories), "lat": LAT, "lon": LON,
+                             "address": nullable(text_in(rules.ADDRESS_MAX, 0))},
+                            optional=("address",), closed=False),
                   errors=(422, 429),
                   description="Answers with open problems of the category near it (`nearby`), to confirm instead. "
                               "Unverified accounts may report only a few problems (403)."),
         Operation("get", "/problems", "List problems", "problems", ref("ProblemPage"),
-                  params=(query("category", enum(categories()), "Only this category."),
+                  params=(query("category", enum(categories), "Only this category."),
                           query("status", enum(status_names), "Only this status."),
                           query("updated_since", TIMESTAMP_IN, "Only problems changed since (ISO 8601)."),
                           BBOX, *page_params()),
                   errors=(400, 422)),
         Operation("get", "/problems/nearby", "Open problems near a point, nearest first", "problems",
                   ref("NearbyProblems"),
-                  params=(query("lat", {"type": "number", "minimum": -90, "maximum": 90}, "Latitude.", required=True),
-                          query("lon", {"type": "number", "minimum": -180, "maximum": 180}, "Longitude.",
-                                required=True),
+                  params=(query("lat", LAT, "Latitude.", required=True),
+                          query("lon", LON, "Longitude.", required=True),
                           query("radius_m", {"type": "number", "exclusiveMinimum": 0}, "Radius in metres."),
-                          query("category", enum(categories()), "Only this category."),
+                          query("category", enum(categories), "Only this category."),
                           query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 20},
                                 "At most this many.")),
                   errors=(400,), description="Any missing or unusable parameter is a 400 naming it."),
@@ -306,20 +313,22 @@ def operations() -> list[Operation]:
                   ref("Unsubscribed"), scope="write", params=(problem_id,)),
         Operation("get", "/problems.geojson", "Problems as GeoJSON", "problems", ref("ProblemFeatures"),
                   media_type=GEOJSON,
-                  params=(BBOX, query("category", names_list(categories()), "Category names, comma-separated."),
+                  params=(BBOX, query("category", names_list(categories), "Category names, comma-separated."),
                           query("status", names_list(status_names), "Statuses, comma-separated."),
                           query("limit", {"type": "integer", "minimum": 1, "maximum": 5000, "default": 1000},
                                 "At most this many features, newest first.")),
                   errors=(400, 422)),
         # quests
         Operation("post", "/quests", "Create (or propose) a quest", "quests", ref("Quest"), 201, scope="write",
-                  body=body({"title": STRING, "brief": STRING, "points": INTEGER, "difficulty": enum(Difficulty),
-                             "mode": enum(QuestMode), "evidence_wanted": STRING, "starts_at": TIMESTAMP_IN,
+                  body=body({"title": text_in(rules.TITLE_MAX, 3), "brief": text_in(rules.BRIEF_MAX),
+                             "points": {"type": "integer", "minimum": rules.POINTS_MIN, "maximum": rules.POINTS_MAX},
+                             "difficulty": enum(Difficulty), "mode": enum(QuestMode),
+                             "evidence_wanted": text_in(rules.EVIDENCE_WANTED_MAX), "starts_at": TIMESTAMP_IN,
                              "ends_at": TIMESTAMP_IN, "problem_id": ID_SCHEMA, "review_mode": enum(ReviewMode),
                              "peer_reviews_needed": INTEGER, "dynamic_min_points": INTEGER,
                              "dynamic_decay": INTEGER},
                             optional=("starts_at", "ends_at", "problem_id", "review_mode", "peer_reviews_needed",
-                                      "dynamic_min_points", "dynamic_decay", "difficulty", "mode"), closed=False),
+                                      "dynamic_min_points", "dynamic_decay"), closed=False),
                   errors=(404, 422)),
         Operation("get", "/quests", "Open quests, soonest-closing first", "quests", ref("QuestPage"),
                   params=tuple(page_params()), errors=(422,)),
@@ -335,16 +344,16 @@ def operations() -> list[Operation]:
         Operation("get", "/claims/{claim_id}", "A claim (its claimant, team and organisers)", "claims", ref("Claim"),
                   scope="read", params=(claim_id,)),
         Operation("post", "/claims/{claim_id}/submit", "Submit evidence", "claims", ref("Claim"), scope="write",
-                  params=(claim_id,), body=body({"evidence": STRING, "members": {
+                  params=(claim_id,), body=body({"evidence": text_in(rules.EVIDENCE_MAX), "members": {
                       "type": "array", "items": ID_SCHEMA, "maxItems": 100}}, optional=("members",), closed=False),
                   errors=(409, 422, 429)),
         Operation("post", "/claims/{claim_id}/review", "Approve or reject a claim", "claims", ref("Claim"),
                   scope="write", params=(claim_id,),
-                  body=body({"decision": enum(["approve", "reject"]), "reason": STRING}, optional=("reason",),
+                  body=body({"decision": enum(["approve", "reject"]), "reason": text_in(rules.REASON_MAX, 0)}, optional=("reason",),
                             closed=False),
                   errors=(409, 422)),
         Operation("post", "/claims/{claim_id}/reverse", "Reverse an approved claim (organisers)", "claims",
-                  ref("Claim"), scope="write", params=(claim_id,), body=body({"reason": STRING}, closed=False),
+                  ref("Claim"), scope="write", params=(claim_id,), body=body({"reason": text_in(rules.REASON_MAX)}, closed=False),
                   errors=(409, 422)),
         Operation("post", "/claims/{claim_id}/kudos", "Thank the people behind an approved fix", "claims",
                   ref("Kudos"), 201, scope="write", params=(claim_id,), errors=(409,)),
@@ -382,7 +391,7 @@ def error_responses() -> dict[str, dict]:
 
 def document() -> dict:
     paths: dict[str, dict] = {}
-    for operation in operations():
+    for operation in operations(list(current_app.config["CATEGORIES"])):
         paths.setdefault(PREFIX + operation.path, {})[operation.method] = operation.document()
     return {
         "openapi": "3.1.0",
