@@ -83,6 +83,12 @@ def organise():
                            webhooks=len(webhooks_of(db.session, actor=current_user)))
 
 
+@bp.get("/api/docs")
+def api_docs():
+    """The API's human-readable reference: Swagger UI (vendored) over /api/v1/openapi.json."""
+    return render_template("api/docs.html", spec_url=url_for("api.openapi_document"))
+
+
 def register_template_helpers(app) -> None:
     from timeutil import isoformat, local_text, utcnow
 

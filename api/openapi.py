@@ -395,7 +395,6 @@ def document() -> dict:
         paths.setdefault(PREFIX + operation.path, {})[operation.method] = operation.document()
     return {
         "openapi": "3.1.0",
-        "jsonSchemaDialect": "https://json-schema.org/draft/2020-12/schema",
         "info": {
             "title": "FixQuest API", "version": "1",
             "description": "Problems, quests, claims, teams and leaderboards of FixQuest. Public reads need "
