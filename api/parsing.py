@@ -111,7 +111,7 @@ def timestamp(value: Any) -> datetime:
         raise WrongType(example)
     try:
         return as_utc(datetime.fromisoformat(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 is before year 1 in UTC
         raise WrongType(example) from None
 
 
