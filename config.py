@@ -137,7 +137,11 @@ def from_environment(instance_path: str) -> dict:
         "UNVERIFIED_REPORT_LIMIT": _int_from_env("FIXQUEST_UNVERIFIED_REPORT_LIMIT", 3, 0, 1000),
         "PASSWORD_RESET_MAX_AGE_S": _int_from_env("FIXQUEST_PASSWORD_RESET_MINUTES", 60, 5, 24 * 60) * 60,
         "PAGE_SIZE": 20,
-        "MAX_CONTENT_LENGTH": 3 * _positive_int_from_env("FIXQUEST_PHOTO_MAX_BYTES", 8 * 1024 * 1024) + 1024 * 1024,
+        # The largest request body (FIXQUEST_MAX_CONTENT_LENGTH bytes): by default room for a form
+        # with three photos of PHOTO_MAX_BYTES and its text. Larger: 413 (README "Bad input").
+        "MAX_CONTENT_LENGTH": _positive_int_from_env(
+            "FIXQUEST_MAX_CONTENT_LENGTH", 3 * _positive_int_from_env("FIXQUEST_PHOTO_MAX_BYTES", 8 * 1024 * 1024)
+            + 1024 * 1024),
         "WTF_CSRF_TIME_LIMIT": None,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

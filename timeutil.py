@@ -26,7 +26,8 @@ def isoformat(value: datetime | None) -> str | None:
     """ISO 8601 in UTC with a Z, e.g. 2026-11-27T09:30:00Z."""
     if value is None:
         return None
-    return as_utc(value).strftime("%Y-%m-%dT%H:%M:%SZ")
+    # Not strftime("%Y"): on Linux it writes the year 900 as "900", not ISO 8601's "0900".
+    return as_utc(value).replace(microsecond=0, tzinfo=None).isoformat() + "Z"
 
 
 def local_text(value: datetime | None, zone: str | None = None) -> str:

@@ -83,6 +83,12 @@ def organise():
                            webhooks=len(webhooks_of(db.session, actor=current_user)))
 
 
+@bp.get("/api/docs")
+def api_docs():
+    """The API's human-readable reference: Swagger UI (vendored) over /api/v1/openapi.json."""
+    return render_template("api/docs.html", spec_url=url_for("api.openapi_document"))
+
+
 def register_template_helpers(app) -> None:
     from timeutil import isoformat, local_text, utcnow
 
@@ -159,8 +165,17 @@ def register_error_pages(app) -> None:
 
     @app.errorhandler(413)
     def too_large(error):
-        return render_template("error.html", title="Too large",
-                               message="That request was too large."), 413
+        """The body was refused unread (MAX_CONTENT_LENGTH), so the form cannot be shown again
+        with what was typed; the browser still has it: send the person back to it."""
+        limit_mb = app.config["MAX_CONTENT_LENGTH"] / (1024 * 1024)
+        photo_mb = app.config["PHOTO_MAX_BYTES"] / (1024 * 1024)
+        target = request.referrer
+        back = target if target and urlsplit(target).netloc == request.host else None
+        return render_template("error.html", title="That was too large to send",
+                               message=f"We accept at most {limit_mb:.0f} MB in one go (each photo at most "
+                                       f"{photo_mb:.0f} MB). Go back to the form: your browser still has what you "
+                                       "typed. Choose a smaller photo, or fewer, and send it again.",
+                               back=back), 413
 
     @app.errorhandler(400)
     def bad_request(error):

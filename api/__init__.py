@@ -28,3 +28,4 @@ bp.after_request(openhttp.open_to_all)  # CORS and conditional GETs
 from api import errors, routes  # noqa: E402,F401  (register handlers and routes on bp)
 from api import geojson  # noqa
 from api import campaigns, classes, events, people, teams  # noqa: E402,F401
+from api import openapi  # noqa: E402,F401  (GET /api/v1/openapi.json)

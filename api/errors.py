@@ -37,6 +37,11 @@ class MalformedBody(ApiError):
     code = "malformed_body"
 
 
+class UnsupportedMediaType(ApiError):
+    status = 415
+    code = "unsupported_media_type"
+
+
 class NotAuthenticated(ApiError):
     status = 401
     code = "not_authenticated"

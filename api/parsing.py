@@ -20,7 +20,7 @@ from flask import current_app, request, url_for
 from sqlalchemy import Select
 from werkzeug.exceptions import BadRequest
 
-from api.errors import MalformedBody
+from api.errors import MalformedBody, UnsupportedMediaType
 from challenges.geo import BadArea
 from errors import DomainError, ValidationFailed
 from extensions import db
@@ -49,11 +49,15 @@ class InvalidParameter(DomainError):
 # --- the body ------------------------------------------------------------------------------
 
 def json_body(*, optional: bool = False) -> dict[str, Any]:
-    """The request body as a JSON object. `optional`: an empty body counts as {}."""
-    if optional and not request.get_data(cache=True).strip():
-        return {}
+    """The request body as a JSON object. `optional`: an empty body counts as {}.
+    A body of another content type is a 415; no body, or one that is not a JSON object, a 400; a body
+    over MAX_CONTENT_LENGTH a 413 (raised by Werkzeug as it is read)."""
+    if not request.get_data(cache=True).strip():
+        if optional:
+            return {}
+        raise MalformedBody("Send a JSON object as the body, with Content-Type: application/json.")
     if not request.is_json:
-        raise MalformedBody("Send the body as a JSON object with Content-Type: application/json.")
+        raise UnsupportedMediaType("Send the body as a JSON object with Content-Type: application/json.")
     try:
         body = request.get_json()
     except (BadRequest, RecursionError):
@@ -107,7 +111,7 @@ def timestamp(value: Any) -> datetime:
         raise WrongType(example)
     try:
         return as_utc(datetime.fromisoformat(value))
-    except ValueError:
+    except (ValueError, OverflowError):  # OverflowError: 0001-01-01T00:00+01:00 is before year 1 in UTC
         raise WrongType(example) from None
 
 

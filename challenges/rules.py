@@ -16,12 +16,28 @@ REASON_MAX = 1000
 POINTS_MIN, POINTS_MAX = 1, 1000
 
 
+def storable(value: str) -> bool:
+    """Text every database can hold: no NUL character (PostgreSQL refuses it) and no lone
+    surrogate (not Unicode text at all, so it cannot be encoded as UTF-8)."""
+    if "\x00" in value:
+        return False
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _text(fields: dict, name: str, value: str | None, *, required: bool, maximum: int,
           minimum: int = 1) -> None:
     value = (value or "").strip()
     if not value:
         if required:
             fields.setdefault(name, []).append("This field is required.")
+        return
+    if not storable(value):
+        fields.setdefault(name, []).append("Remove the invisible control character (NUL) or broken character "
+                                           "from this text.")
         return
     if len(value) < minimum:
         fields.setdefault(name, []).append(f"Write at least {minimum} characters.")

@@ -253,7 +253,8 @@ def submit_request(session: Session, *, key: Open311ApiKey, form: Mapping[str, s
     Only service_code, lat, long, address_string, description and media_url are used.
     email, first_name, last_name, phone, device_id and account_id are read by no one and
     stored nowhere: FixQuest has no use for them, and what is not kept cannot leak."""
-    fields: dict[str, str] = {}
+    fields: dict[str, str] = {name: "may not contain NUL characters." for name, value in form.items()
+                              if "\x00" in value}  # PostgreSQL cannot store them in text
     code = (form.get("service_code") or "").strip()
     service = None
     if not code:

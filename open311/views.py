@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime, timezone
 
 from flask import Blueprint, current_app, request, url_for
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, default_exceptions
 
 import openhttp
 from errors import DomainError
@@ -52,10 +52,22 @@ def _domain_error(error: DomainError):
     return formats.respond_errors((request.view_args or {}).get("fmt", "xml"), status, descriptions)
 
 
-@bp.errorhandler(HTTPException)
 def _http_error(error: HTTPException):
     return formats.respond_errors((request.view_args or {}).get("fmt", "xml"), error.code or 400,
-                                  [error.description or error.name])
+                                  [_description(error)])
+
+
+def _description(error: HTTPException) -> str:
+    if error.code == 413:
+        return f"The request is larger than the {current_app.config['MAX_CONTENT_LENGTH']} bytes allowed."
+    return error.description or error.name
+
+
+# Status-keyed handlers (the site's HTML 404/413 pages) win over class-keyed ones: register
+# the Open311 error list for every status, as the JSON API does (api/errors.py).
+for _code in default_exceptions:
+    bp.register_error_handler(_code, _http_error)
+bp.register_error_handler(HTTPException, _http_error)
 
 
 @bp.get("/discovery.<fmt>")

@@ -20,9 +20,10 @@ def test_json_that_is_not_an_object_is_400(client):
         assert error_of(response)["code"] == "malformed_body"
 
 
-def test_wrong_content_type_is_400(client):
+def test_wrong_content_type_is_415(client):
     response = client.post("/api/v1/problems", data={"title": "Pothole"}, headers=auth(make_user()))
-    assert response.status_code == 400
+    assert response.status_code == 415
+    assert error_of(response)["code"] == "unsupported_media_type"
     assert "application/json" in error_of(response)["message"]
 
 
