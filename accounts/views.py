@@ -466,7 +466,7 @@ def accept_invite(token: str):
 @login_required
 def request_to_join(team_id: int):
     return _one_button(team_id, lambda team: services.request_to_join(db.session, actor=current_user, team=team),
-                       "Your request was sent: the team's captain will decide, and this page will show the answer.")
+                       _("Your request was sent: the team's captain will decide, and this page will show the answer."))
 
 
 @bp.post("/teams/<int:team_id>/requests/<int:request_id>/<any(approve, decline):decision>")

@@ -53,7 +53,7 @@ def test_switching_to_welsh_shows_welsh_on_every_core_flow_page(client, login):
         "/claims": ["Fy hawliadau", "derbyniwyd"],
         "/teams": ["Ymuno gyda chod", "Cod ymuno"],
         "/teams/join": ["Ymuno â thîm"],
-        f"/teams/{team.id}": ["Ymgyrchoedd", "Iaith"],  # the team page keeps English content; the layout is Welsh
+        f"/teams/{team.id}": ["Gofyn am gael ymuno", "Ymgyrchoedd"],
     }
     for url, welsh in pages.items():
         page = text_of(client.get(url))
@@ -92,6 +92,8 @@ def test_the_core_flows_work_and_answer_in_welsh(client, login):
 
     wrong = client.post("/teams/join", data={"code": "NOPE1234"})
     assert "Nid oes gan unrhyw dîm y cod ymuno hwnnw." in text_of(wrong)
+    asked = client.post(f"/teams/{team.id}/requests", data={}, follow_redirects=True)
+    assert "Anfonwyd eich cais" in text_of(asked) and "Gofynnoch i ymuno ar" in text_of(asked)
     joined = client.post("/teams/join", data={"code": team.join_code}, follow_redirects=True)
     assert f"Rydych chi wedi ymuno â {team.name}." in text_of(joined)
 
@@ -190,6 +192,7 @@ def test_the_switcher_works_without_javascript(client):
     page = text_of(client.get("/"))
     form = re.search(r'<form method="post" action="/language".*?</form>', page, re.S).group(0)
     assert 'name="csrf_token"' in form and '<button type="submit" name="locale" value="cy" lang="cy"' in form
+    assert 'aria-labelledby="language-label"' in form
     assert 'aria-current="true">English<' in form
 
 
