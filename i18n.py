@@ -11,7 +11,9 @@ supported ones, then English.
 """
 from __future__ import annotations
 
+import logging
 import os
+import tempfile
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
@@ -130,7 +132,12 @@ def compile_catalogues(source: str, target: str) -> list[str]:
 
 def init_app(app: Flask) -> None:
     compiled = os.path.join(app.instance_path, "translations")
-    compile_catalogues(SOURCE_DIR, compiled)
+    try:
+        compile_catalogues(SOURCE_DIR, compiled)
+    except OSError as error:  # a read-only instance folder: compile into a private temporary one
+        compiled = tempfile.mkdtemp(prefix="fixquest-translations-")
+        logging.getLogger(__name__).warning("compiling translations into %s (%s)", compiled, error)
+        compile_catalogues(SOURCE_DIR, compiled)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", DEFAULT_LOCALE)
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config.get("TIMEZONE", "UTC"))
     app.config["BABEL_TRANSLATION_DIRECTORIES"] = compiled
