@@ -5,9 +5,11 @@ import logging
 import os
 
 from flask import Flask
+from flask_babel import lazy_gettext
 from werkzeug.routing import IntegerConverter
 
 import config as settings
+import i18n
 import ratelimits
 from extensions import csrf, db, login_manager, make_redis, migrate
 
@@ -55,9 +57,10 @@ def register_extensions(app: Flask) -> None:
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS_DIR)
     csrf.init_app(app)
+    i18n.init_app(app)  # Flask-Babel: English and Welsh (README, "Languages")
     login_manager.init_app(app)
     login_manager.login_view = "accounts.login"
-    login_manager.login_message = "Please log in to do that."
+    login_manager.login_message = lazy_gettext("Please log in to do that.")
     login_manager.login_message_category = "info"
 
     from accounts.models import User
@@ -132,6 +135,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns_bp)
     from opendata.views import bp as opendata_bp
     app.register_blueprint(opendata_bp)  # /data: open datasets, streamed
+    app.register_blueprint(i18n.bp)  # /language: the language switcher
 
 
 def register_error_handlers(app: Flask) -> None:

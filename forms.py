@@ -4,6 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
 from wtforms import FloatField, IntegerField
 from wtforms.fields import DateTimeLocalField
@@ -17,7 +18,7 @@ class Form(FlaskForm):
         valid = super().validate(extra_validators)
         for field in self:
             if isinstance(field.data, str) and "\x00" in field.data:
-                field.errors = list(field.errors) + ["Remove the invisible control character (NUL) from this text."]
+                field.errors = list(field.errors) + [_("Remove the invisible control character (NUL) from this text.")]
                 valid = False
         return valid
 
@@ -31,7 +32,7 @@ class NumberField(FloatField):
                 self.data = float(valuelist[0])
             except ValueError:
                 self.data = None
-                raise ValueError("Enter a number, like 51.4545.") from None
+                raise ValueError(_("Enter a number, like 51.4545.")) from None
         else:
             self.data = None
 
@@ -43,7 +44,7 @@ class WholeNumberField(IntegerField):
                 self.data = int(valuelist[0])
             except ValueError:
                 self.data = None
-                raise ValueError("Enter a whole number, like 50.") from None
+                raise ValueError(_("Enter a whole number, like 50.")) from None
         else:
             self.data = None
 

@@ -90,11 +90,10 @@ def api_docs():
 
 
 def register_template_helpers(app) -> None:
-    from timeutil import isoformat, local_text, utcnow
+    from i18n import localised_time
+    from timeutil import isoformat, utcnow
 
-    @app.template_filter("localtime")
-    def localtime(value):
-        return local_text(value, app.config["TIMEZONE"])
+    app.add_template_filter(localised_time, "localtime")  # month names in the reader's language
 
     app.add_template_filter(isoformat, "iso")
     app.add_template_global(utcnow, "now")

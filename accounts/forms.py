@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, EmailField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import DataRequired, EqualTo, Length, Optional
 
@@ -6,19 +7,20 @@ from forms import Form, WholeNumberField
 
 
 class RegisterForm(Form):
-    display_name = StringField("Display name", validators=[DataRequired(), Length(max=40)],
-                               description="Shown publicly on leaderboards and teams. Not your real name, if you prefer.")
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)],
-                       description="Private: never shown to anyone else.")
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=128)],
-                             description="At least 10 characters.")
-    confirm = PasswordField("Repeat password",
-                            validators=[DataRequired(), EqualTo("password", message="The passwords do not match.")])
+    display_name = StringField(_l("Display name"), validators=[DataRequired(), Length(max=40)],
+                               description=_l("Shown publicly on leaderboards and teams. Not your real name, "
+                                              "if you prefer."))
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)],
+                       description=_l("Private: never shown to anyone else."))
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)],
+                             description=_l("At least 10 characters."))
+    confirm = PasswordField(_l("Repeat password"),
+                            validators=[DataRequired(), EqualTo("password", message=_l("The passwords do not match."))])
 
 
 class LoginForm(Form):
-    email = EmailField("Email", validators=[DataRequired(), Length(max=254)])
-    password = PasswordField("Password", validators=[DataRequired(), Length(max=128)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=128)])
     next = HiddenField()
 
 
@@ -47,8 +49,8 @@ class TeamForm(Form):
 
 
 class JoinTeamForm(Form):
-    code = StringField("Join code", validators=[DataRequired(), Length(max=16)],
-                       description="Ask your team captain or teacher for the 8-character code.")
+    code = StringField(_l("Join code"), validators=[DataRequired(), Length(max=16)],
+                       description=_l("Ask your team captain or teacher for the 8-character code."))
 
 
 class CaptainForm(Form):

@@ -42,6 +42,8 @@ class User(UserMixin, db.Model):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # When the person proved they read mail at `email` (None: not yet). See README, "Sessions".
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # The interface language the person chose ("en", "cy"); None: follow the browser (i18n.py).
+    locale: Mapped[str | None] = mapped_column(String(8))
 
     memberships: Mapped[list[TeamMembership]] = relationship(back_populates="user")
 

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import re
 
+from flask_babel import gettext as _
+
 EMAIL_RE = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$")
 MAX_PASSWORD_LENGTH = 128
 COMMON_PASSWORDS = frozenset(
@@ -21,27 +23,27 @@ def normalise_email(email: str) -> str:
 
 def email_problems(email: str) -> list[str]:
     if not EMAIL_RE.match(normalise_email(email)) or len(email) > 254:
-        return ["Enter an email address like name@example.org."]
+        return [_("Enter an email address like name@example.org.")]
     return []
 
 
 def password_problems(password: str, *, min_length: int) -> list[str]:
     """Why a password is too weak; an empty list when it is acceptable."""
     if len(password) < min_length:
-        return [f"Use at least {min_length} characters."]
+        return [_("Use at least %(number)d characters.", number=min_length)]
     if len(password) > MAX_PASSWORD_LENGTH:
-        return [f"Use at most {MAX_PASSWORD_LENGTH} characters."]
+        return [_("Use at most %(number)d characters.", number=MAX_PASSWORD_LENGTH)]
     if password.lower() in COMMON_PASSWORDS or len(set(password)) < 4:
-        return ["That password is too easy to guess; try a few unrelated words."]
+        return [_("That password is too easy to guess; try a few unrelated words.")]
     return []
 
 
 def display_name_problems(name: str) -> list[str]:
     name = name.strip()
     if not 2 <= len(name) <= 40:
-        return ["Display names are 2 to 40 characters."]
+        return [_("Display names are 2 to 40 characters.")]
     if "@" in name:
-        return ["Display names are public, so they may not contain an email address."]
+        return [_("Display names are public, so they may not contain an email address.")]
     return []
 
 

@@ -7,6 +7,7 @@ import secrets
 from datetime import datetime
 
 from flask import current_app, has_app_context
+from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
 from sqlalchemy import Select, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
@@ -39,7 +40,7 @@ class InvalidCredentials(DomainError):
     code = "invalid_credentials"
 
     def __init__(self):
-        super().__init__("That email and password do not match an account.")
+        super().__init__(_("That email and password do not match an account."))
 
 
 class TeamNameTaken(Conflict):
@@ -55,7 +56,7 @@ class AlreadyInTeam(Conflict):
     code = "already_in_team"
 
     def __init__(self, team_id: int):
-        super().__init__("You are already in this team.")
+        super().__init__(_("You are already in this team."))
         self.team_id = team_id
 
 
@@ -64,7 +65,8 @@ class UnknownJoinCode(DomainError):
     code = "unknown_join_code"
 
     def __init__(self, code: str):
-        super().__init__("No team has that join code.", fields={"code": ["No team has that join code."]})
+        message = _("No team has that join code.")
+        super().__init__(message, fields={"code": [message]})
         self.join_code = code
 
 
@@ -81,7 +83,7 @@ class TeamFull(Conflict):
     code = "team_full"
 
     def __init__(self, team_id: int, limit: int):
-        super().__init__(f"This team is full: it has its maximum of {limit} members.")
+        super().__init__(_("This team is full: it has its maximum of %(limit)d members.", limit=limit))
         self.team_id = team_id
         self.limit = limit
 
@@ -90,7 +92,7 @@ class TeamClosed(Conflict):
     code = "team_closed"
 
     def __init__(self, team_id: int):
-        super().__init__("This team has closed: nobody can join it any more.")
+        super().__init__(_("This team has closed: nobody can join it any more."))
         self.team_id = team_id
 
 
@@ -99,7 +101,7 @@ class JoinCodeExpired(DomainError):
     code = "join_code_expired"
 
     def __init__(self, team_id: int):
-        message = "That join code has expired: ask the team's captain for a new one."
+        message = _("That join code has expired: ask the team's captain for a new one.")
         super().__init__(message, fields={"code": [message]})
         self.team_id = team_id
 

@@ -6,6 +6,7 @@ from datetime import timedelta
 
 from flask import (Blueprint, abort, current_app, flash, make_response, redirect, render_template, request, session,
                    url_for)
+from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -54,8 +55,8 @@ def register():
             db.session.commit()
             current_app.extensions["fixquest.jobs"].enqueue(send_verification_job, user.id)
             _start_session(user)
-            flash(f"Welcome to FixQuest, {user.display_name}! Pick a quest near you to get started. "
-                  "We have emailed you a link to confirm your address.", "success")
+            flash(_("Welcome to FixQuest, %(name)s! Pick a quest near you to get started. "
+                    "We have emailed you a link to confirm your address.", name=user.display_name), "success")
             return redirect(url_for("challenges.quests"))
     elif form.is_submitted():
         add_rule_errors(form, rules.account_problems(
@@ -75,7 +76,7 @@ def login():
             form.password.errors = [error.message]
         else:
             _start_session(user)
-            flash(f"Welcome back, {user.display_name}.", "success")
+            flash(_("Welcome back, %(name)s.", name=user.display_name), "success")
             target = form.next.data
             return redirect(target if is_safe_next(target) else url_for("web.home"))
     return render_template("accounts/login.html", form=form), 422 if form.errors else 200
@@ -90,7 +91,7 @@ def logout():
         db.session.commit()
     logout_user()
     session.clear()
-    flash("You have logged out.", "info")
+    flash(_("You have logged out."), "info")
     return redirect(url_for("web.home"))
 
 
@@ -341,7 +342,7 @@ def join_team():
             refused = True
         else:
             db.session.commit()
-            flash(f"You joined {team.name}.", "success")
+            flash(_("You joined %(team)s.", team=team.name), "success")
             return redirect(url_for("accounts.team", team_id=team.id))
     return render_template("accounts/team_join.html", form=form), 422 if form.errors or refused else 200
 
@@ -457,7 +458,7 @@ def accept_invite(token: str):
         abort(400)
     team = services.join_by_invite(db.session, actor=current_user, token=token)
     db.session.commit()
-    flash(f"You joined {team.name}.", "success")
+    flash(_("You joined %(team)s.", team=team.name), "success")
     return _back_to(team)
 
 
@@ -465,7 +466,7 @@ def accept_invite(token: str):
 @login_required
 def request_to_join(team_id: int):
     return _one_button(team_id, lambda team: services.request_to_join(db.session, actor=current_user, team=team),
-                       "Your request was sent: the team's captain will decide, and this page will show the answer.")
+                       _("Your request was sent: the team's captain will decide, and this page will show the answer."))
 
 
 @bp.post("/teams/<int:team_id>/requests/<int:request_id>/<any(approve, decline):decision>")

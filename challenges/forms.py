@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from wtforms import (HiddenField, MultipleFileField, RadioField, SelectField, SelectMultipleField, StringField,
                      TextAreaField)
 from wtforms.widgets import CheckboxInput, ListWidget
@@ -8,22 +9,23 @@ from challenges.models import Difficulty, ProblemStatus, QuestMode
 from forms import Form, LocalDateTimeField, NumberField, WholeNumberField
 
 
-def photos_field(label: str = "Photos (optional, up to 3)") -> MultipleFileField:
+def photos_field(label: str = _l("Photos (optional, up to 3)")) -> MultipleFileField:
     return MultipleFileField(label, render_kw={"accept": "image/jpeg,image/png,image/webp"},
-                             description="JPEG, PNG or WebP, up to 8 MB each. We remove location and camera "
-                                         "data from photos before anyone sees them.")
+                             description=_l("JPEG, PNG or WebP, up to 8 MB each. We remove location and camera "
+                                            "data from photos before anyone sees them."))
 
 
 class ProblemForm(Form):
-    title = StringField("Title", validators=[DataRequired(), Length(min=3, max=rules.TITLE_MAX)],
-                        description="A few words, like 'Deep pothole outside the library'.")
-    description = TextAreaField("What is wrong?", validators=[DataRequired(), Length(max=rules.DESCRIPTION_MAX)])
-    category = SelectField("Category", validators=[DataRequired()])
-    lat = NumberField("Latitude", validators=[InputRequired(message="Enter the latitude.")],
-                      description="Between -90 and 90, e.g. 51.4545.")
-    lon = NumberField("Longitude", validators=[InputRequired(message="Enter the longitude.")],
-                      description="Between -180 and 180, e.g. -2.5879.")
-    address = StringField("Address or landmark (optional)", validators=[Optional(), Length(max=rules.ADDRESS_MAX)])
+    title = StringField(_l("Title"), validators=[DataRequired(), Length(min=3, max=rules.TITLE_MAX)],
+                        description=_l("A few words, like 'Deep pothole outside the library'."))
+    description = TextAreaField(_l("What is wrong?"), validators=[DataRequired(), Length(max=rules.DESCRIPTION_MAX)])
+    category = SelectField(_l("Category"), validators=[DataRequired()])
+    lat = NumberField(_l("Latitude"), validators=[InputRequired(message=_l("Enter the latitude."))],
+                      description=_l("Between -90 and 90, e.g. 51.4545."))
+    lon = NumberField(_l("Longitude"), validators=[InputRequired(message=_l("Enter the longitude."))],
+                      description=_l("Between -180 and 180, e.g. -2.5879."))
+    address = StringField(_l("Address or landmark (optional)"),
+                          validators=[Optional(), Length(max=rules.ADDRESS_MAX)])
     photos = photos_field()
     # Set once the reporter has seen the nearby problems and says theirs is different.
     checked_nearby = HiddenField(default="")
@@ -64,29 +66,30 @@ class QuestForm(Form):
 
 
 class ClaimForm(Form):
-    team_id = SelectField("Claim for team", coerce=int)
+    team_id = SelectField(_l("Claim for team"), coerce=int)
 
 
 class EvidenceForm(Form):
-    members = SelectMultipleField("Who took part", coerce=int, widget=ListWidget(prefix_label=False),
+    members = SelectMultipleField(_l("Who took part"), coerce=int, widget=ListWidget(prefix_label=False),
                                   option_widget=CheckboxInput(),
-                                  description="Everyone ticked is credited when the claim is approved.")
-    evidence = TextAreaField("Your evidence", validators=[DataRequired(), Length(max=rules.EVIDENCE_MAX)],
-                             description="What did you do, where and when?")
-    photos = photos_field("Photos (optional)")
-    hours = NumberField("Hours spent (optional)", validators=[Optional()],
-                        description="Volunteer hours, like 1.5: added up on the impact pages.")
+                                  description=_l("Everyone ticked is credited when the claim is approved."))
+    evidence = TextAreaField(_l("Your evidence"), validators=[DataRequired(), Length(max=rules.EVIDENCE_MAX)],
+                             description=_l("What did you do, where and when?"))
+    photos = photos_field(_l("Photos (optional)"))
+    hours = NumberField(_l("Hours spent (optional)"), validators=[Optional()],
+                        description=_l("Volunteer hours, like 1.5: added up on the impact pages."))
 
 
 class ReverseForm(Form):
-    reason = TextAreaField("Why reverse this approved claim?", validators=[DataRequired(), Length(max=rules.REASON_MAX)],
-                           description="Every point it paid is taken back by a recorded correction.")
+    reason = TextAreaField(_l("Why reverse this approved claim?"),
+                           validators=[DataRequired(), Length(max=rules.REASON_MAX)],
+                           description=_l("Every point it paid is taken back by a recorded correction."))
 
 
 class ReviewForm(Form):
-    decision = RadioField("Decision", choices=[("approve", "Approve"), ("reject", "Reject")],
-                          validators=[InputRequired(message="Choose approve or reject.")])
-    reason = TextAreaField("Reason (required to reject)", validators=[Optional(), Length(max=rules.REASON_MAX)])
+    decision = RadioField(_l("Decision"), choices=[("approve", _l("Approve")), ("reject", _l("Reject"))],
+                          validators=[InputRequired(message=_l("Choose approve or reject."))])
+    reason = TextAreaField(_l("Reason (required to reject)"), validators=[Optional(), Length(max=rules.REASON_MAX)])
 
 
 class CommentForm(Form):

@@ -4,6 +4,8 @@ from __future__ import annotations
 import math
 from datetime import datetime
 
+from flask_babel import gettext as _
+
 from challenges.models import Difficulty, QuestMode, ReviewMode
 
 TITLE_MAX = 120
@@ -33,28 +35,28 @@ def _text(fields: dict, name: str, value: str | None, *, required: bool, maximum
     value = (value or "").strip()
     if not value:
         if required:
-            fields.setdefault(name, []).append("This field is required.")
+            fields.setdefault(name, []).append(_("This field is required."))
         return
     if not storable(value):
         fields.setdefault(name, []).append("Remove the invisible control character (NUL) or broken character "
                                            "from this text.")
         return
     if len(value) < minimum:
-        fields.setdefault(name, []).append(f"Write at least {minimum} characters.")
+        fields.setdefault(name, []).append(_("Write at least %(number)d characters.", number=minimum))
     if len(value) > maximum:
-        fields.setdefault(name, []).append(f"Keep this to {maximum} characters or fewer.")
+        fields.setdefault(name, []).append(_("Keep this to %(number)d characters or fewer.", number=maximum))
 
 
 def coordinate_problems(lat, lon) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     for name, value, limit in (("lat", lat, 90), ("lon", lon, 180)):
         if value is None:
-            fields[name] = ["This field is required."]
+            fields[name] = [_("This field is required.")]
         elif not isinstance(value, (int, float)) or isinstance(value, bool) or not math.isfinite(value):
-            fields[name] = ["Enter a number."]
+            fields[name] = [_("Enter a number.")]
         elif not -limit <= value <= limit:
-            label = "Latitude" if name == "lat" else "Longitude"
-            fields[name] = [f"{label} must be between -{limit} and {limit}."]
+            fields[name] = [_("Latitude must be between -%(limit)d and %(limit)d.", limit=limit) if name == "lat"
+                            else _("Longitude must be between -%(limit)d and %(limit)d.", limit=limit)]
     return fields
 
 
@@ -65,7 +67,7 @@ def problem_problems(*, title, description, category, lat, lon, address,
     _text(fields, "description", description, required=True, maximum=DESCRIPTION_MAX)
     _text(fields, "address", address, required=False, maximum=ADDRESS_MAX)
     if category not in categories:
-        fields["category"] = [f"Choose one of: {', '.join(categories)}."]
+        fields["category"] = [_("Choose one of: %(categories)s.", categories=", ".join(categories))]
     fields.update(coordinate_problems(lat, lon))
     return fields
 

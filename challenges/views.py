@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
@@ -22,6 +23,7 @@ from challenges.models import Problem, ProblemStatus, ProblemUpdate, Quest, Ques
 from errors import DomainError, Forbidden, ValidationFailed
 from events import guards as event_guards
 from extensions import db
+from i18n import word
 from forms import to_utc
 from timeutil import utcnow
 from web import add_rule_errors, apply_errors, flash_form_errors
@@ -70,7 +72,7 @@ def problems():
 def new_problem():
     refuse_public(current_user, "report a public problem")
     form = ProblemForm()
-    form.category.choices = [(c, c.capitalize()) for c in _categories()]
+    form.category.choices = [(c, word(c).capitalize()) for c in _categories()]
     limit = current_app.config["UNVERIFIED_REPORT_LIMIT"]
     if services.reports_left_unverified(db.session, current_user, limit) == 0:
         return render_template("challenges/problem_verify_first.html", limit=limit, resend_form=EmptyForm()), 403
@@ -91,7 +93,7 @@ def new_problem():
             apply_errors(form, error)
         else:
             db.session.commit()
-            flash("Thank you: your report is public and you will hear when it changes.", "success")
+            flash(_("Thank you: your report is public and you will hear when it changes."), "success")
             return redirect(url_for("challenges.problem", problem_id=problem.id))
     elif form.is_submitted():
         add_rule_errors(form, rules.problem_problems(
@@ -115,7 +117,7 @@ def problem(problem_id: int):
         abort(404)
     if problem.merged_into_id is not None:
         survivor = tracker.survivor_of(db.session, problem)
-        flash(f"Problem #{problem.id} was the same as this one, so they were merged.", "info")
+        flash(_("Problem #%(number)d was the same as this one, so they were merged.", number=problem.id), "info")
         return redirect(url_for("challenges.problem", problem_id=survivor.id), code=301)
     quests = db.session.scalars(select(Quest).where(Quest.problem_id == problem.id,
                                                     Quest.id.not_in(event_guards.hidden_quest_ids()))).all()
@@ -144,21 +146,21 @@ def _problem_action(problem_id: int, action, success: str):
 @login_required
 def confirm(problem_id: int):
     return _problem_action(problem_id, lambda p: tracker.confirm(db.session, actor=current_user, problem=p),
-                           "Thank you: you are counted as seeing this too, and you will hear when it changes.")
+                           _("Thank you: you are counted as seeing this too, and you will hear when it changes."))
 
 
 @bp.post("/problems/<int:problem_id>/subscribe")
 @login_required
 def subscribe(problem_id: int):
     return _problem_action(problem_id, lambda p: tracker.subscribe(db.session, actor=current_user, problem=p),
-                           "You are following this problem.")
+                           _("You are following this problem."))
 
 
 @bp.post("/problems/<int:problem_id>/unsubscribe")
 @login_required
 def unsubscribe(problem_id: int):
     return _problem_action(problem_id, lambda p: tracker.unsubscribe(db.session, actor=current_user, problem=p),
-                           "You no longer follow this problem.")
+                           _("You no longer follow this problem."))
 
 
 @bp.post("/problems/<int:problem_id>/status")
@@ -335,14 +337,14 @@ def claim(quest_id: int):
     form = ClaimForm()
     form.team_id.choices = [(t.id, t.name) for t in teams_of(db.session, current_user.id)]
     if quest.mode == QuestMode.team.value and not form.validate_on_submit():
-        flash("Choose one of your teams to claim this quest for (join or create a team first).", "error")
+        flash(_("Choose one of your teams to claim this quest for (join or create a team first)."), "error")
         return redirect(url_for("challenges.quest", quest_id=quest.id))
     if quest.mode == QuestMode.solo.value and not EmptyForm().validate_on_submit():
         abort(400)
     claim = services.claim_quest(db.session, actor=current_user, quest=quest,
                                  team_id=form.team_id.data if quest.mode == QuestMode.team.value else None)
     db.session.commit()
-    flash("Quest taken! Do it, then submit your evidence here.", "success")
+    flash(_("Quest taken! Do it, then submit your evidence here."), "success")
     return redirect(url_for("challenges.claim_detail", claim_id=claim.id))
 
 
@@ -398,7 +400,7 @@ def submit(claim_id: int):
             apply_errors(form, error)
         else:
             db.session.commit()
-            flash("Evidence submitted. An organiser will review it soon.", "success")
+            flash(_("Evidence submitted. An organiser will review it soon."), "success")
             return redirect(url_for("challenges.claim_detail", claim_id=claim.id))
     return render_template("challenges/claim.html", claim=claim, evidence_form=form, review_form=ReviewForm(),
                            may_submit=True, may_review=False), 422
@@ -445,7 +447,9 @@ def review(claim_id: int):
             apply_errors(form, error)
         else:
             db.session.commit()
-            flash(f"Claim {claim.status}.", "success")
+            flash(_("Claim approved.") if claim.status == "approved" else
+                  _("Claim rejected.") if claim.status == "rejected" else
+                  _("Claim %(state)s.", state=word(claim.status)), "success")
             return redirect(url_for("challenges.review_queue"))
     return render_template("challenges/claim.html", claim=claim, evidence_form=_evidence_form(claim), review_form=form,
                            may_submit=False, may_review=reviews.may_review(db.session, current_user, claim,
