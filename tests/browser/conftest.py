@@ -13,6 +13,7 @@ Without Chromium or Playwright the tests skip with the reason; with CI=true they
 """
 from __future__ import annotations
 
+import logging
 import os
 import threading
 from pathlib import Path
@@ -68,6 +69,7 @@ def browser(_playwright):
 
 class LiveServer:
     def __init__(self, app):
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # one line per request is noise here
         self.app = app
         self.server = make_server("127.0.0.1", 0, app, threaded=True)
         self.url = f"http://127.0.0.1:{self.server.server_port}"
