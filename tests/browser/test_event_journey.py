@@ -18,7 +18,10 @@ def test_the_scoreboard_updates_live_when_a_claim_is_approved(person):
     claim = make_claim(captain, quest, team=team, submit=True)
 
     spectator = person()
-    visit(spectator, f"/events/{event.id}")
+    visit(spectator, "/events")
+    spectator.get_by_role("link", name="Easton Jam").first.click()
+    spectator.wait_for_url(f"**/events/{event.id}")
+    check_accessibility(spectator)
     board = spectator.get_by_role("table", name="Scoreboard")
     lions = board.get_by_role("row", name="Litter Lions")
     expect(lions).to_contain_text("0")

@@ -15,6 +15,7 @@ def test_a_participant_joins_a_team_and_is_paid_for_an_approved_quest(person):
 
     pat = person()
     log_in(pat, player)
+    visit(pat, "/teams")
     visit(pat, "/teams/join")
     pat.get_by_label("Join code").fill(team.join_code)
     pat.get_by_role("button", name="Join team").click()
@@ -22,6 +23,9 @@ def test_a_participant_joins_a_team_and_is_paid_for_an_approved_quest(person):
     visit(pat, f"/teams/{team.id}")
     shoot(pat, "team")
 
+    visit(pat, "/quests")
+    pat.get_by_role("link", name="Clear the bus stop litter").first.click()
+    pat.wait_for_url(f"**/quests/{quest.id}")
     visit(pat, f"/quests/{quest.id}")
     shoot(pat, "quest")
     pat.get_by_role("button", name="Take it on for my team").click()
@@ -54,3 +58,6 @@ def test_a_participant_joins_a_team_and_is_paid_for_an_approved_quest(person):
     visit(pat, "/leaderboards")
     assert pat.get_by_role("row", name="Pat Player").count() >= 1
     shoot(pat, "leaderboards")
+    visit(pat, "/claims")
+    visit(pat, "/")
+    shoot(pat, "home-participant")

@@ -46,3 +46,7 @@ def test_clicking_the_map_offers_the_problem_already_reported_there(person):
     assert db.session.get(Problem, existing.id).confirmations_count == 1
     visit(page, "/problems")
     shoot(page, "problems")
+    visit(page, "/map")
+    page.locator(".leaflet-marker-icon, .marker-cluster").first.wait_for()  # the map drew the problems
+    check_accessibility(page)
+    shoot(page, "map")
