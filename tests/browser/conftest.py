@@ -3,11 +3,11 @@ Playwright through Debian's Chromium (/usr/bin/chromium; never a downloaded brow
 
 - `live_server` serves the session's `app` with a threaded werkzeug server, so several
   browser contexts (people) use it at once and Server-Sent Events stream through it.
-- `browser` is one headless Chromium for the run; `person()` opens a fresh context (its own
-  cookies) for each person in a journey.
+- `browser` is one headless Chromium for this package's tests (closed after them);
+  `person()` opens a fresh context (its own cookies) for each person in a journey.
 - `visit(page, path)` loads a page, checks it with axe-core (WCAG 2.x A and AA rules) and
   fails on any violation; `shoot(page, name)` saves desktop and 375 px screenshots into
-  artifacts/screenshots/ (git-ignored; CI keeps them).
+  artifacts/screenshots/ (git-ignored; left there by CI for collection).
 
 Without Chromium or Playwright the tests skip with the reason; with CI=true they fail.
 """
@@ -46,7 +46,7 @@ def _missing(reason: str):
     pytest.skip(f"browser tests skipped: {reason}")
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def _playwright():
     try:
         from playwright.sync_api import sync_playwright
@@ -58,7 +58,7 @@ def _playwright():
         yield playwright
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser(_playwright):
     browser = _playwright.chromium.launch(
         executable_path=CHROMIUM, headless=True,
@@ -83,7 +83,7 @@ class LiveServer:
         self.server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live_server(app):
     server = LiveServer(app)
     server.start()
