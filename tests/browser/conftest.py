@@ -108,6 +108,8 @@ def person(browser, live_server, ctx):
         page.on("pageerror", lambda error: page.errors.append(str(error)))
         page.on("console", lambda message: page.errors.append(message.text)
                 if message.type == "error" and "Content Security Policy" in message.text else None)
+        page.on("response", lambda response: page.errors.append(f"{response.status} for {response.url}")
+                if response.status >= 400 and response.request.resource_type != "document" else None)
         contexts.append(context)
         return page
 
@@ -130,7 +132,7 @@ def check_accessibility(page) -> None:
             problems.append(f"{violation['id']} ({violation['impact']}): {violation['help']}\n"
                             f"    at {node['target']}: {node.get('failureSummary', '')}")
     assert not problems, f"axe found {len(problems)} problem(s) on {page.url}:\n" + "\n".join(problems)
-    assert not page.errors, f"script errors on {page.url}: {page.errors}"
+    assert not page.errors, f"script errors, CSP refusals or failed requests on {page.url}: {page.errors}"
 
 
 def visit(page, path: str):
