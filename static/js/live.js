@@ -12,7 +12,8 @@
  * Text from the server is only ever set as textContent.
  *
  * Also wires the header's unread-notifications count: a link with
- * data-live-notifications="<stream url>" whose text is "Notifications (n)".
+ * data-live-notifications="<stream url>" whose text is "Notifications (n)", and on the
+ * inbox page ([data-live-inbox]) lists the unread notifications that arrived after it loaded.
  */
 (function () {
   'use strict';
@@ -72,10 +73,33 @@
 
   window.FixQuestLive = {subscribe: subscribe};
 
+  // The inbox page's "Just in" list: unread notifications newer than the page, from the
+  // same stream as the header's count (one stream per tab).
+  var inbox = document.querySelector('[data-live-inbox]');
+
+  function showJustIn(latest) {
+    if (!inbox || !Array.isArray(latest)) { return; }
+    var since = Date.parse(inbox.getAttribute('data-since'));
+    var fresh = latest.filter(function (item) {
+      return item.unread && Date.parse(item.at) > since && /^\/[^/\\]/.test(String(item.url));
+    });
+    var list = inbox.querySelector('ul');
+    list.replaceChildren.apply(list, fresh.map(function (item) {
+      var li = document.createElement('li');
+      var link = document.createElement('a');
+      link.href = item.url;
+      link.textContent = item.title;
+      li.appendChild(link);
+      return li;
+    }));
+    inbox.hidden = fresh.length === 0;
+  }
+
   var unread = document.querySelector('a[data-live-notifications]');
   if (unread) {
     subscribe(unread.getAttribute('data-live-notifications'), function (state) {
       if (typeof state.unread === 'number') { unread.textContent = 'Notifications (' + state.unread + ')'; }
+      showJustIn(state.latest);
     });
   }
 }());

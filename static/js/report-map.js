@@ -5,7 +5,7 @@
  * - "Use my location" asks the browser where it is (shown only where that is possible).
  * - When latitude, longitude and category are all set, "Is it one of these?" lists the
  *   unresolved problems already reported nearby (GET /api/v1/problems/nearby), each with
- *   its distance and a link to its page, where "Me too" confirms it.
+ *   its distance and a link to its page, where "I see this too" confirms it.
  * Without JavaScript the picker stays hidden and the form's own fields do the job.
  */
 (function () {
