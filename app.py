@@ -41,6 +41,7 @@ def import_models() -> None:
     import childsafe.models  # noqa: F401
     import classes.models  # noqa: F401
     import events.models  # noqa: F401
+    import integrity.models  # noqa: F401
     import notifications.models  # noqa: F401
     import open311.models  # noqa: F401
     import scoring.models  # noqa: F401
@@ -132,6 +133,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns_bp)
     from opendata.views import bp as opendata_bp
     app.register_blueprint(opendata_bp)  # /data: open datasets, streamed
+    from integrity.views import bp as integrity_bp
+    app.register_blueprint(integrity_bp)  # anti-cheating alerts on the Organise page
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -75,12 +75,15 @@ def organise():
     from challenges.reviews import review_queue
     from childsafe.services import waiting_for
     from classes.services import classes_of_teacher
+    from integrity.services import is_involved, open_alerts
     from webhooks.services import webhooks_of
 
     return render_template("organise.html", reviews=len(review_queue(db.session, current_user)),
                            pupils_work=len(waiting_for(db.session, current_user)),
                            classes=len(classes_of_teacher(db.session, current_user.id)),
-                           webhooks=len(webhooks_of(db.session, actor=current_user)))
+                           webhooks=len(webhooks_of(db.session, actor=current_user)),
+                           alerts=[(alert, is_involved(db.session, current_user, alert))
+                                   for alert in open_alerts(db.session)])
 
 
 def register_template_helpers(app) -> None:
