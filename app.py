@@ -141,6 +141,8 @@ def register_error_handlers(app: Flask) -> None:
     from web import register_error_pages, register_security_headers, register_template_helpers
 
     register_error_pages(app)
+    import outages
+    outages.init_app(app)  # the database away: 503 on every surface, not 500
     register_template_helpers(app)
     register_security_headers(app)
 
