@@ -165,6 +165,7 @@ def from_environment(instance_path: str) -> dict:
         "UNSUBSCRIBE_MAX_AGE_DAYS": os.environ.get("UNSUBSCRIBE_MAX_AGE_DAYS", "60"),
         "DIGEST_HOUR": os.environ.get("DIGEST_HOUR", "7"),
         "NOTIFY_MAX_ATTEMPTS": os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"),
+        "NOTIFY_CLAIM_LEASE_SECONDS": os.environ.get("NOTIFY_CLAIM_LEASE_SECONDS", "600"),
         # Rate limits (see ratelimits.py and README "Rate limits").
         "RATELIMIT_ENABLED": _flag_from_env("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or None,  # None: REDIS_URL, else memory

@@ -68,7 +68,7 @@ def _due_email(now: datetime):
 
 
 def claim_due(session: Session, *, now: datetime, update_id: int | None = None,
-              limit: int = BATCH_SIZE) -> list[int]:
+              limit: int = BATCH_SIZE, lease: timedelta = CLAIM_LEASE) -> list[int]:
     """Claim up to `limit` due email rows for this worker and commit the claim.
 
     Two statements, not UPDATE ... WHERE id IN (SELECT ... LIMIT ... SKIP LOCKED): PostgreSQL
@@ -88,7 +88,7 @@ def claim_due(session: Session, *, now: datetime, update_id: int | None = None,
     ids = list(session.scalars(
         update(Notification).where(Notification.id.in_(picked), due)
         .values(state=NotificationState.sending.value, attempts=Notification.attempts + 1,
-                next_attempt_at=now + CLAIM_LEASE)
+                next_attempt_at=now + lease)
         .returning(Notification.id).execution_options(synchronize_session=False)))
     session.commit()
     return sorted(ids)
@@ -124,13 +124,14 @@ def _subscription_lines(session: Session, rows: list[Notification]) -> dict[int,
 
 
 def deliver_due(session: Session, *, sender: mail.MailSender, max_attempts: int, now: datetime | None = None,
-                update_id: int | None = None, batch_size: int = BATCH_SIZE) -> DeliveryReport:
+                update_id: int | None = None, batch_size: int = BATCH_SIZE,
+                lease: timedelta = CLAIM_LEASE) -> DeliveryReport:
     """Send every due immediate email (of one update, or all), batch by batch, until none
     is left. `now` fixes the clock (tests); by default it is read per batch."""
     report = DeliveryReport()
     while True:
         clock = now or utcnow()
-        ids = claim_due(session, now=clock, update_id=update_id, limit=batch_size)
+        ids = claim_due(session, now=clock, update_id=update_id, limit=batch_size, lease=lease)
         if not ids:
             return report
         report.add(_send_batch(session, ids, sender=sender, now=clock, max_attempts=max_attempts))
