@@ -404,7 +404,7 @@ def board_points(tally: Tally, world: dict) -> dict[str, int]:
 def run(short: bool) -> int:
     durations = dict(warm=5, redis_down=6, redis_back=4, pg_down=4, after=6) if short else \
         dict(warm=20, redis_down=15, redis_back=10, pg_down=8, after=15)
-    players, followers, batch = (4, 15, 10) if short else (8, 40, 30)
+    players, followers, batch = (4, 15, 8) if short else (8, 30, 20)
     for port in (PG_PORT, REDIS_PORT, WEB_PORT, SMTP_PORT):
         if not port_free(port):
             print(f"drill: port {port} is in use; the drill needs it for its own services", file=sys.stderr)
@@ -463,7 +463,7 @@ def run(short: bool) -> int:
         sent_before = sink.accepted
         expected_batch = batch * world["followers"]
         publish_batch(world, batch, 1)
-        wait_until(lambda: sink.accepted - sent_before >= expected_batch // 3, 120, "a third of the batch sent")
+        wait_until(lambda: sink.accepted - sent_before >= expected_batch // 3, 300, "a third of the batch sent")
         services.kill_worker()
         killed_at = sink.accepted - sent_before
         say(f"notification worker killed (SIGKILL) after {killed_at} of {expected_batch} emails of the batch")
@@ -474,7 +474,7 @@ def run(short: bool) -> int:
         def all_sent() -> bool:
             emails = check_books(world, tally)["emails"]
             return all(state in ("sent", "failed") for state in emails) and emails.get("sent", 0) >= 1
-        wait_until(all_sent, 120, "every email sent")
+        wait_until(all_sent, 300, "every email sent")
         time.sleep(1)
 
         verified = services.flask("scoring", "verify")
@@ -542,7 +542,12 @@ def run(short: bool) -> int:
     return 0
 
 
+def _terminated(signum, frame):
+    raise SystemExit(128 + signum)  # through run()'s finally: everything the drill started is stopped
+
+
 def main() -> int:
+    signal.signal(signal.SIGTERM, _terminated)
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--short", action="store_true", help="the short CI drill (about a minute)")
     return run(parser.parse_args().short)

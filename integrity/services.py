@@ -128,16 +128,19 @@ def check_approval(session: Session, *, claim: Claim, reviewer_id: int, now: dat
 def open_alerts(session: Session) -> list[IntegrityAlert]:
     """Alerts no organiser has reviewed yet, newest first, with their claims."""
     return list(session.scalars(select(IntegrityAlert).where(IntegrityAlert.reviewed_at.is_(None))
-                                .options(selectinload(IntegrityAlert.claims).selectinload(IntegrityAlertClaim.claim))
+                                .options(selectinload(IntegrityAlert.claims), selectinload(IntegrityAlert.reviewer),
+                                         selectinload(IntegrityAlert.claimant), selectinload(IntegrityAlert.team_a),
+                                         selectinload(IntegrityAlert.team_b))
                                 .order_by(IntegrityAlert.created_at.desc(), IntegrityAlert.id.desc())))
 
 
-def is_involved(session: Session, user: User, alert: IntegrityAlert) -> bool:
-    """The people an alert is about (or members of its teams) do not clear it themselves."""
+def is_involved(session: Session, user: User, alert: IntegrityAlert, team_ids: set[int] | None = None) -> bool:
+    """The people an alert is about (or members of its teams) do not clear it themselves.
+    `team_ids`: the user's teams, when the caller already has them (a list of alerts)."""
     if user.id in (alert.reviewer_id, alert.claimant_id):
         return True
     teams = {alert.team_a_id, alert.team_b_id} - {None}
-    return bool(teams & team_ids_of(session, user.id))
+    return bool(teams & (team_ids if team_ids is not None else team_ids_of(session, user.id)))
 
 
 def get_alert(session: Session, alert_id: int) -> IntegrityAlert:

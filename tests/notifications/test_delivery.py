@@ -257,3 +257,53 @@ def test_rows_not_pending_are_never_sent(ctx, state):
     sender = RecordingSender()
     assert deliver_due(db.session, sender=sender, max_attempts=5).sent == 0 and sender.messages == []
     assert db.session.scalar(select(Notification.state)) == state
+
+
+def test_the_lease_a_worker_takes_on_its_emails_is_configurable(ctx, app):
+    """NOTIFY_CLAIM_LEASE_SECONDS: how soon a dead worker's claimed emails are taken again."""
+    assert app.config["NOTIFY_CLAIM_LEASE_SECONDS"] == 600
+    organiser, ann = make_organiser(), make_user()
+    _pending_email(organiser, ann)
+    t0, short = utcnow(), timedelta(seconds=10)
+
+    class Dying(RecordingSender):
+        def send(self, message):
+            raise SystemExit("the worker is killed")
+
+    with pytest.raises(SystemExit):
+        deliver_due(db.session, sender=Dying(), max_attempts=5, now=t0, lease=short)
+    db.session.rollback()
+    sender = RecordingSender()
+    assert deliver_due(db.session, sender=sender, max_attempts=5, now=t0 + short - timedelta(seconds=1)).sent == 0
+    assert deliver_due(db.session, sender=sender, max_attempts=5, now=t0 + short).sent == 1
+
+
+def test_the_smtp_sender_builds_its_tls_context_once_and_not_at_all_without_tls(monkeypatch):
+    built, contexts = [], []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+        def starttls(self, context):
+            contexts.append(context)
+
+        def send_message(self, message):
+            pass
+
+    monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setattr(mail.ssl, "create_default_context", lambda: built.append(object()) or built[-1])
+    plain = mail.make_sender({"SMTP_HOST": "relay.local", "SMTP_PORT": 25, "SMTP_USE_TLS": False})
+    for _ in range(3):
+        plain.send(mail.EmailMessage())
+    assert built == []
+    secure = mail.make_sender({"SMTP_HOST": "smtp.example.org", "SMTP_PORT": 587, "SMTP_USE_TLS": True})
+    for _ in range(3):
+        secure.send(mail.EmailMessage())
+    assert len(built) == 1 and contexts == built * 3
