@@ -155,6 +155,11 @@ def _prepare(row: Notification, lines: dict[int, str]) -> _Outgoing:
             to=row.user.email, user_id=row.user_id, subscription_id=row.subscription_id, update=row.update,
             problem=row.update.problem, headline=describe_update(row.update, row.update.problem),
             subscription_line=lines.get(row.subscription_id))
+        # The same Message-ID on every attempt: an email sent again after a worker died
+        # between the server's "accepted" and our commit is the same message, and mailboxes
+        # keep one (bench/drill.py kills a worker mid-batch and checks this).
+        del outgoing.message["Message-ID"]
+        outgoing.message["Message-ID"] = mail.notification_message_id(row.id)
     except Exception as exc:  # a broken template must not stop the batch; it is retried
         log.exception("could not build email notification %s", row.id)
         outgoing.error = f"{type(exc).__name__}: {exc}"

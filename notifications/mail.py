@@ -137,6 +137,12 @@ def _message(*, to: str, subject: str, text: str, html: str, unsubscribe: str | 
     return message
 
 
+def notification_message_id(notification_id: int) -> str:
+    """One notification's Message-ID, the same however often it is sent."""
+    host = urlsplit(public_base_url(current_app.config)).hostname or "localhost"
+    return f"<fixquest.notification.{notification_id}@{host}>"
+
+
 @dataclass(frozen=True)
 class DigestItem:
     headline: str

@@ -307,3 +307,25 @@ def test_the_smtp_sender_builds_its_tls_context_once_and_not_at_all_without_tls(
     for _ in range(3):
         secure.send(mail.EmailMessage())
     assert len(built) == 1 and contexts == built * 3
+
+
+def test_an_email_sent_again_after_a_dead_worker_is_the_same_message(ctx, app):
+    """The crash window (accepted by the server, not yet recorded) re-sends the email with the
+    same Message-ID, so mailboxes keep one; different notifications have different ones."""
+    organiser, ann, bob = make_organiser(), make_user(), make_user()
+    _pending_email(organiser, ann)
+    t0, lease = utcnow(), timedelta(seconds=10)
+
+    class DiesAfterSending(RecordingSender):
+        def send(self, message):
+            super().send(message)
+            raise SystemExit("killed before the commit")
+
+    first = DiesAfterSending()
+    with pytest.raises(SystemExit):
+        deliver_due(db.session, sender=first, max_attempts=5, now=t0, lease=lease)
+    db.session.rollback()
+    again = RecordingSender()
+    assert deliver_due(db.session, sender=again, max_attempts=5, now=t0 + lease).sent == 1
+    assert first.messages[0]["Message-ID"] == again.messages[0]["Message-ID"]
+    assert again.messages[0]["Message-ID"].startswith("<fixquest.notification.")
