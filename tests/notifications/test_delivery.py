@@ -329,3 +329,17 @@ def test_an_email_sent_again_after_a_dead_worker_is_the_same_message(ctx, app):
     assert deliver_due(db.session, sender=again, max_attempts=5, now=t0 + lease).sent == 1
     assert first.messages[0]["Message-ID"] == again.messages[0]["Message-ID"]
     assert again.messages[0]["Message-ID"].startswith("<fixquest.notification.")
+
+
+def test_a_batch_slower_than_its_lease_hands_back_what_it_has_not_sent(ctx):
+    """Another worker may take rows whose lease lapsed; a slow worker hands them back first,
+    so each email still goes out once (and all of them go out)."""
+    organiser = make_organiser()
+    people = [make_user() for _ in range(3)]
+    _pending_email(organiser, *people)
+    sender = RecordingSender(delay=0.3)
+    report = deliver_due(db.session, sender=sender, max_attempts=5, lease=timedelta(seconds=0.5))
+    assert report.sent == 3
+    assert sorted(str(m["To"]) for m in sender.messages) == sorted(p.email for p in people)
+    assert len({m["Message-ID"] for m in sender.messages}) == 3
+    assert {row.state for row in rows(channel="email")} == {"sent"}
