@@ -16,11 +16,10 @@ import pytest
 from sqlalchemy import select
 
 from accounts import services as accounts
-from accounts.models import ApiToken, TeamInvite
+from accounts.models import ApiToken
 from campaigns import services as campaigns
 from challenges.models import Claim, ProblemUpdate, Subscription
 from childsafe.models import ModerationHold
-from classes.models import SchoolClass
 from classes.services import create_class
 from events import services as events
 from extensions import db
