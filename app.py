@@ -43,6 +43,7 @@ def import_models() -> None:
     import childsafe.models  # noqa: F401
     import classes.models  # noqa: F401
     import events.models  # noqa: F401
+    import integrity.models  # noqa: F401
     import notifications.models  # noqa: F401
     import open311.models  # noqa: F401
     import scoring.models  # noqa: F401
@@ -136,12 +137,16 @@ def register_blueprints(app: Flask) -> None:
     from opendata.views import bp as opendata_bp
     app.register_blueprint(opendata_bp)  # /data: open datasets, streamed
     app.register_blueprint(i18n.bp)  # /language: the language switcher
+    from integrity.views import bp as integrity_bp
+    app.register_blueprint(integrity_bp)  # anti-cheating alerts on the Organise page
 
 
 def register_error_handlers(app: Flask) -> None:
     from web import register_error_pages, register_security_headers, register_template_helpers
 
     register_error_pages(app)
+    import outages
+    outages.init_app(app)  # the database away: 503 on every surface, not 500
     register_template_helpers(app)
     register_security_headers(app)
 

@@ -126,6 +126,9 @@ def from_environment(instance_path: str) -> dict:
         "SCORING_REVIEWER_POINTS": _int_from_env("FIXQUEST_REVIEWER_POINTS", 1, 0, 100),
         "SCORING_TEAM_SPLIT": os.environ.get("FIXQUEST_TEAM_SPLIT", "full"),
         "PEER_REVIEW_LEVEL": _int_from_env("FIXQUEST_PEER_REVIEW_LEVEL", 2, 1, 100),
+        "FIX_COOLDOWN_DAYS": _int_from_env("FIXQUEST_FIX_COOLDOWN_DAYS", 30, 0, 3650),
+        "APPROVAL_BURST_LIMIT": _int_from_env("FIXQUEST_APPROVAL_BURST_LIMIT", 8, 1, 10_000),
+        "APPROVAL_BURST_HOURS": _int_from_env("FIXQUEST_APPROVAL_BURST_HOURS", 24, 1, 24 * 366),
         "BADGE_POINTS": _int_from_env("FIXQUEST_BADGE_POINTS", 10, 0, 1000),
         "OPEN311_RATE_LIMIT": _int_from_env("FIXQUEST_OPEN311_RATE_LIMIT", 60, 1, 100_000),
         "OPEN311_AGENCY": os.environ.get("FIXQUEST_OPEN311_AGENCY", "FixQuest"),
@@ -166,6 +169,7 @@ def from_environment(instance_path: str) -> dict:
         "UNSUBSCRIBE_MAX_AGE_DAYS": os.environ.get("UNSUBSCRIBE_MAX_AGE_DAYS", "60"),
         "DIGEST_HOUR": os.environ.get("DIGEST_HOUR", "7"),
         "NOTIFY_MAX_ATTEMPTS": os.environ.get("NOTIFY_MAX_ATTEMPTS", "5"),
+        "NOTIFY_CLAIM_LEASE_SECONDS": os.environ.get("NOTIFY_CLAIM_LEASE_SECONDS", "600"),
         # Rate limits (see ratelimits.py and README "Rate limits").
         "RATELIMIT_ENABLED": _flag_from_env("RATELIMIT_ENABLED", True),
         "RATELIMIT_STORAGE_URI": os.environ.get("RATELIMIT_STORAGE_URI") or None,  # None: REDIS_URL, else memory

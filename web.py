@@ -72,15 +72,20 @@ def organise():
     """The organiser's tools in one place, with what is waiting for them (urgent first)."""
     if not current_user.is_organiser:
         raise Forbidden("open the organiser's tools", "they are for organisers.")
+    from accounts.services import team_ids_of
     from challenges.reviews import review_queue
     from childsafe.services import waiting_for
     from classes.services import classes_of_teacher
+    from integrity.services import is_involved, open_alerts
     from webhooks.services import webhooks_of
 
+    my_teams = team_ids_of(db.session, current_user.id)
     return render_template("organise.html", reviews=len(review_queue(db.session, current_user)),
                            pupils_work=len(waiting_for(db.session, current_user)),
                            classes=len(classes_of_teacher(db.session, current_user.id)),
-                           webhooks=len(webhooks_of(db.session, actor=current_user)))
+                           webhooks=len(webhooks_of(db.session, actor=current_user)),
+                           alerts=[(alert, is_involved(db.session, current_user, alert, my_teams))
+                                   for alert in open_alerts(db.session)])
 
 
 @bp.get("/api/docs")

@@ -73,6 +73,11 @@ EXPORTED: dict[tuple[str, str], str] = {
 NOT_EXPORTED: dict[tuple[str, str], str] = {
     ("open311_api_keys", "reporter_id"): "names the system account an Open311 key files its reports under, "
                                          "never a person who logs in",
+    ("integrity_alerts", "reviewer_id"): "an organisers' anti-cheating record about a burst of approvals (the "
+                                         "reviews and claims themselves are exported); kept from export as a "
+                                         "fraud check",
+    ("integrity_alerts", "claimant_id"): "as integrity_alerts.reviewer_id",
+    ("integrity_alerts", "reviewed_by_id"): "as integrity_alerts.reviewer_id: which organiser cleared an alert",
 }
 # Never exported, whatever the table: hashes of passwords and tokens, and secrets' salts.
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "key_hash", "secret_salt"})

@@ -126,6 +126,8 @@ SCHEMAS: dict[str, Schema] = {
         "id": INTEGER, "quest_id": INTEGER, "team_id": nullable(INTEGER), "status": enum(ClaimStatus),
         "evidence": nullable(STRING), "created_at": DATETIME, "submitted_at": nullable(DATETIME),
         "decided_at": nullable(DATETIME),
+        "unpaid_reason": {**nullable(STRING), "description": "Why an approved claim paid no points (a problem "
+                          "pays once per fix cycle), or null."},
     }),
     "Kudos": obj({"claim_id": INTEGER, "kudos_count": {"type": "integer", "minimum": 1}}),
     "BoardEntry": BOARD_ENTRY,

@@ -70,6 +70,7 @@ def claim_json(claim: Claim) -> dict:
         "created_at": isoformat(claim.created_at),
         "submitted_at": isoformat(claim.submitted_at),
         "decided_at": isoformat(claim.decided_at),
+        "unpaid_reason": claim.unpaid_reason,
     }
 
 

@@ -175,6 +175,8 @@ class Claim(db.Model):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # Why an approved claim paid nothing (its problem's fix cycle already paid; see integrity/).
+    unpaid_reason: Mapped[str | None] = mapped_column(String(300))
 
     quest: Mapped[Quest] = relationship()
     user: Mapped[User] = relationship()

@@ -34,6 +34,7 @@ from childsafe.services import may_review_child_claim, review_queue_condition
 from childsafe.services import settle_by_teacher as settle_child_hold
 from errors import Conflict, Forbidden, ValidationFailed
 from events import services as event_hooks
+from integrity import services as integrity
 from scoring import badges, ledger
 from scoring.models import LedgerEntry
 from scoring.rules import ScoringSettings, dynamic_value, quest_award, review_outcome, split_award
@@ -141,13 +142,26 @@ def review_claim(session: Session, *, actor: User, claim: Claim, decision: str, 
         claim.decided_at = now
         session.flush()
         if outcome == "approve":
-            credited |= _pay_approval(session, claim, settings)
+            claim.unpaid_reason = integrity.fix_cycle_refusal(session, claim, now=now,
+                                                              cooldown_days=settings.fix_cooldown_days)
+            if claim.unpaid_reason is None:
+                credited |= _pay_approval(session, claim, settings)
+            _check_bursts(session, claim, settings, now)
             event_hooks.claim_scored(session, claim, now)  # an event's scoreboard goes live
             webhooks.claim_approved(session, claim)
             campaigns.after_approval(session, claim=claim, now=now)  # milestones, campaign badges, live progress
     _evaluate_badges(session, credited, now)
     session.flush()
     return claim
+
+
+def _check_bursts(session: Session, claim: Claim, settings: ScoringSettings, now: datetime) -> None:
+    """Every reviewer whose approval decided the claim, against the claimant (integrity/)."""
+    approvers = session.scalars(select(Review.reviewer_id).where(Review.claim_id == claim.id,
+                                                                Review.decision == "approve")).all()
+    for reviewer_id in sorted(approvers):
+        integrity.check_approval(session, claim=claim, reviewer_id=reviewer_id, now=now,
+                                 limit=settings.burst_limit, hours=settings.burst_hours)
 
 
 def _peer_outcome(session: Session, claim: Claim) -> str | None:
@@ -242,7 +256,8 @@ def _rescore_solvers(session: Session, quest: Quest, value: int, settings: Scori
     """The value fell: everyone who solved it now holds the new value."""
     credited = set()
     solved = session.scalars(select(Claim).where(Claim.quest_id == quest.id, Claim.id != except_claim,
-                                                 Claim.status == ClaimStatus.approved.value)).all()
+                                                 Claim.status == ClaimStatus.approved.value,
+                                                 Claim.unpaid_reason.is_(None))).all()
     for other in solved:
         credited |= _settle(session, other, _target(session, other, value, settings),
                             key=f"claim:{other.id}:rescore:{value}", kind="rescore",

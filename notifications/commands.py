@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 import time
+from datetime import timedelta
 
 import click
 from flask import Flask, current_app
@@ -33,7 +34,8 @@ def deliver_everything_due() -> tuple[int, DeliveryReport]:
             db.session.commit()
         release_due(db.session)  # children's in-app notifications held over quiet hours
         db.session.commit()
-        report = deliver_due(db.session, sender=app.extensions["fixquest.mail"], max_attempts=_max_attempts(app))
+        report = deliver_due(db.session, sender=app.extensions["fixquest.mail"], max_attempts=_max_attempts(app),
+                             lease=timedelta(seconds=app.config["NOTIFY_CLAIM_LEASE_SECONDS"]))
         return fanned, report
 
 

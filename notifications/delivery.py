@@ -16,6 +16,7 @@ died after the SMTP server accepted it and before the commit that records it.
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -68,7 +69,7 @@ def _due_email(now: datetime):
 
 
 def claim_due(session: Session, *, now: datetime, update_id: int | None = None,
-              limit: int = BATCH_SIZE) -> list[int]:
+              limit: int = BATCH_SIZE, lease: timedelta = CLAIM_LEASE) -> list[int]:
     """Claim up to `limit` due email rows for this worker and commit the claim.
 
     Two statements, not UPDATE ... WHERE id IN (SELECT ... LIMIT ... SKIP LOCKED): PostgreSQL
@@ -88,7 +89,7 @@ def claim_due(session: Session, *, now: datetime, update_id: int | None = None,
     ids = list(session.scalars(
         update(Notification).where(Notification.id.in_(picked), due)
         .values(state=NotificationState.sending.value, attempts=Notification.attempts + 1,
-                next_attempt_at=now + CLAIM_LEASE)
+                next_attempt_at=now + lease)
         .returning(Notification.id).execution_options(synchronize_session=False)))
     session.commit()
     return sorted(ids)
@@ -124,16 +125,17 @@ def _subscription_lines(session: Session, rows: list[Notification]) -> dict[int,
 
 
 def deliver_due(session: Session, *, sender: mail.MailSender, max_attempts: int, now: datetime | None = None,
-                update_id: int | None = None, batch_size: int = BATCH_SIZE) -> DeliveryReport:
+                update_id: int | None = None, batch_size: int = BATCH_SIZE,
+                lease: timedelta = CLAIM_LEASE) -> DeliveryReport:
     """Send every due immediate email (of one update, or all), batch by batch, until none
     is left. `now` fixes the clock (tests); by default it is read per batch."""
     report = DeliveryReport()
     while True:
         clock = now or utcnow()
-        ids = claim_due(session, now=clock, update_id=update_id, limit=batch_size)
+        ids = claim_due(session, now=clock, update_id=update_id, limit=batch_size, lease=lease)
         if not ids:
             return report
-        report.add(_send_batch(session, ids, sender=sender, now=clock, max_attempts=max_attempts))
+        report.add(_send_batch(session, ids, sender=sender, now=clock, max_attempts=max_attempts, lease=lease))
 
 
 @dataclass
@@ -154,6 +156,11 @@ def _prepare(row: Notification, lines: dict[int, str]) -> _Outgoing:
             to=row.user.email, user_id=row.user_id, subscription_id=row.subscription_id, update=row.update,
             problem=row.update.problem, headline=describe_update(row.update, row.update.problem),
             subscription_line=lines.get(row.subscription_id))
+        # The same Message-ID on every attempt: an email sent again after a worker died
+        # between the server's "accepted" and our commit is the same message, and mailboxes
+        # keep one (bench/drill.py kills a worker mid-batch and checks this).
+        del outgoing.message["Message-ID"]
+        outgoing.message["Message-ID"] = mail.notification_message_id(row.id)
     except Exception as exc:  # a broken template must not stop the batch; it is retried
         log.exception("could not build email notification %s", row.id)
         outgoing.error = f"{type(exc).__name__}: {exc}"
@@ -161,16 +168,24 @@ def _prepare(row: Notification, lines: dict[int, str]) -> _Outgoing:
 
 
 def _send_batch(session: Session, ids: list[int], *, sender: mail.MailSender, now: datetime,
-                max_attempts: int) -> DeliveryReport:
+                max_attempts: int, lease: timedelta = CLAIM_LEASE) -> DeliveryReport:
     """Build the batch's messages, end the read transaction (no transaction stays open
-    while the mail server takes its time), then send and record each one."""
+    while the mail server takes its time), then send and record each one. A batch slower
+    than its lease hands back what it has not sent before the lease lapses, since another
+    worker may then take those rows (bench/drill.py saw the double sends otherwise)."""
     rows = _load(session, ids)
     lines = _subscription_lines(session, rows)
     batch = [_prepare(row, lines) for row in rows]
     session.commit()
     report = DeliveryReport()
     claimed = NotificationState.sending.value
-    for outgoing in batch:
+    started, budget = time.monotonic(), lease.total_seconds() * 0.8
+    for position, outgoing in enumerate(batch):
+        if time.monotonic() - started > budget:
+            for unsent in batch[position:]:  # still ours: back to pending, claimed again at once
+                _finish(session, unsent.notification_id, claimed, state=NotificationState.pending.value,
+                        next_attempt_at=None)
+            break
         if outgoing.message is None and outgoing.error == "no email address":
             _finish(session, outgoing.notification_id, claimed, state=NotificationState.failed.value,
                     next_attempt_at=None, last_error=outgoing.error)

@@ -259,7 +259,8 @@ def _deliver(update_id: int | None) -> int:
 
     with job_context() as app:
         report = deliver_due(db.session, sender=app.extensions["fixquest.mail"], update_id=update_id,
-                             max_attempts=app.config["NOTIFY_MAX_ATTEMPTS"])
+                             max_attempts=app.config["NOTIFY_MAX_ATTEMPTS"],
+                             lease=timedelta(seconds=app.config["NOTIFY_CLAIM_LEASE_SECONDS"]))
         if report.next_retry_at is not None:
             from timeutil import utcnow
 

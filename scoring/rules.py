@@ -94,11 +94,13 @@ class ScoringSettings:
     """The configurable numbers of the scoring rules, read once from the app's config and
     passed to the services (which never read config themselves)."""
 
-    __slots__ = ("multipliers", "reviewer_points", "team_split", "peer_review_level", "propose_quest_level")
+    __slots__ = ("multipliers", "reviewer_points", "team_split", "peer_review_level", "propose_quest_level",
+                 "fix_cooldown_days", "burst_limit", "burst_hours")
 
     def __init__(self, *, multipliers: Mapping[str, float] = DEFAULT_DIFFICULTY_MULTIPLIERS,
                  reviewer_points: int = DEFAULT_REVIEWER_POINTS, team_split: str = "full",
-                 peer_review_level: int = 2, propose_quest_level: int = 5):
+                 peer_review_level: int = 2, propose_quest_level: int = 5, fix_cooldown_days: int = 30,
+                 burst_limit: int = 8, burst_hours: int = 24):
         if team_split not in ("full", "equal"):
             raise RuleError(f"Unknown team split {team_split!r}: use 'full' or 'equal'.")
         self.multipliers = dict(multipliers)
@@ -106,6 +108,9 @@ class ScoringSettings:
         self.team_split = team_split
         self.peer_review_level = peer_review_level
         self.propose_quest_level = propose_quest_level
+        self.fix_cooldown_days = fix_cooldown_days  # integrity: one payout per fix cycle of a problem
+        self.burst_limit = burst_limit  # integrity: approvals between the same people before an alert
+        self.burst_hours = burst_hours
 
     @classmethod
     def from_config(cls, config: Mapping) -> ScoringSettings:
@@ -113,7 +118,10 @@ class ScoringSettings:
                    reviewer_points=config.get("SCORING_REVIEWER_POINTS", DEFAULT_REVIEWER_POINTS),
                    team_split=config.get("SCORING_TEAM_SPLIT", "full"),
                    peer_review_level=config.get("PEER_REVIEW_LEVEL", 2),
-                   propose_quest_level=config.get("PROPOSE_QUEST_LEVEL", 5))
+                   propose_quest_level=config.get("PROPOSE_QUEST_LEVEL", 5),
+                   fix_cooldown_days=config.get("FIX_COOLDOWN_DAYS", 30),
+                   burst_limit=config.get("APPROVAL_BURST_LIMIT", 8),
+                   burst_hours=config.get("APPROVAL_BURST_HOURS", 24))
 
 
 def parse_multipliers(raw: str) -> dict[str, float]:

@@ -8,7 +8,8 @@ from tests.api import auth, error_of
 from tests.factories import approve, make_claim, make_organiser, make_quest, make_team, make_user
 from timeutil import utcnow
 
-CLAIM_FIELDS = {"id", "quest_id", "team_id", "status", "evidence", "created_at", "submitted_at", "decided_at"}
+CLAIM_FIELDS = {"id", "quest_id", "team_id", "status", "evidence", "created_at", "submitted_at", "decided_at",
+                "unpaid_reason"}
 
 
 def test_claiming_a_solo_quest_needs_no_body(client):

@@ -257,3 +257,89 @@ def test_rows_not_pending_are_never_sent(ctx, state):
     sender = RecordingSender()
     assert deliver_due(db.session, sender=sender, max_attempts=5).sent == 0 and sender.messages == []
     assert db.session.scalar(select(Notification.state)) == state
+
+
+def test_the_lease_a_worker_takes_on_its_emails_is_configurable(ctx, app):
+    """NOTIFY_CLAIM_LEASE_SECONDS: how soon a dead worker's claimed emails are taken again."""
+    assert app.config["NOTIFY_CLAIM_LEASE_SECONDS"] == 600
+    organiser, ann = make_organiser(), make_user()
+    _pending_email(organiser, ann)
+    t0, short = utcnow(), timedelta(seconds=10)
+
+    class Dying(RecordingSender):
+        def send(self, message):
+            raise SystemExit("the worker is killed")
+
+    with pytest.raises(SystemExit):
+        deliver_due(db.session, sender=Dying(), max_attempts=5, now=t0, lease=short)
+    db.session.rollback()
+    sender = RecordingSender()
+    assert deliver_due(db.session, sender=sender, max_attempts=5, now=t0 + short - timedelta(seconds=1)).sent == 0
+    assert deliver_due(db.session, sender=sender, max_attempts=5, now=t0 + short).sent == 1
+
+
+def test_the_smtp_sender_builds_its_tls_context_once_and_not_at_all_without_tls(monkeypatch):
+    built, contexts = [], []
+
+    class FakeSMTP:
+        def __init__(self, host, port, timeout):
+            pass
+
+        def __enter__(self):
+            return self
+
+        def __exit__(self, *exc):
+            pass
+
+        def starttls(self, context):
+            contexts.append(context)
+
+        def send_message(self, message):
+            pass
+
+    monkeypatch.setattr(mail.smtplib, "SMTP", FakeSMTP)
+    monkeypatch.setattr(mail.ssl, "create_default_context", lambda: built.append(object()) or built[-1])
+    plain = mail.make_sender({"SMTP_HOST": "relay.local", "SMTP_PORT": 25, "SMTP_USE_TLS": False})
+    for _ in range(3):
+        plain.send(mail.EmailMessage())
+    assert built == []
+    secure = mail.make_sender({"SMTP_HOST": "smtp.example.org", "SMTP_PORT": 587, "SMTP_USE_TLS": True})
+    for _ in range(3):
+        secure.send(mail.EmailMessage())
+    assert len(built) == 1 and contexts == built * 3
+
+
+def test_an_email_sent_again_after_a_dead_worker_is_the_same_message(ctx, app):
+    """The crash window (accepted by the server, not yet recorded) re-sends the email with the
+    same Message-ID, so mailboxes keep one; different notifications have different ones."""
+    organiser, ann, bob = make_organiser(), make_user(), make_user()
+    _pending_email(organiser, ann)
+    t0, lease = utcnow(), timedelta(seconds=10)
+
+    class DiesAfterSending(RecordingSender):
+        def send(self, message):
+            super().send(message)
+            raise SystemExit("killed before the commit")
+
+    first = DiesAfterSending()
+    with pytest.raises(SystemExit):
+        deliver_due(db.session, sender=first, max_attempts=5, now=t0, lease=lease)
+    db.session.rollback()
+    again = RecordingSender()
+    assert deliver_due(db.session, sender=again, max_attempts=5, now=t0 + lease).sent == 1
+    assert first.messages[0]["Message-ID"] == again.messages[0]["Message-ID"]
+    assert again.messages[0]["Message-ID"].startswith("<fixquest.notification.")
+
+
+def test_a_batch_slower_than_its_lease_hands_back_what_it_has_not_sent(ctx):
+    """Another worker may take rows whose lease lapsed; a slow worker hands them back first,
+    so each email still goes out once (and all of them go out)."""
+    organiser = make_organiser()
+    people = [make_user() for _ in range(3)]
+    _pending_email(organiser, *people)
+    sender = RecordingSender(delay=0.3)
+    report = deliver_due(db.session, sender=sender, max_attempts=5, lease=timedelta(seconds=0.5))
+    assert report.sent == 3
+    assert sorted(str(m["To"]) for m in sender.messages) == sorted(p.email for p in people)
+    assert len({m["Message-ID"] for m in sender.messages}) == 3
+    assert {row.state for row in rows(channel="email")} == {"sent"}
