@@ -4,7 +4,6 @@ notices: pages and the API answer, awards commit, leaderboards come from SQL."""
 from __future__ import annotations
 
 import contextlib
-import os
 
 import pytest
 from sqlalchemy import event, func, select
@@ -17,11 +16,6 @@ from tests.conftest import CsrfClient, app_config
 from tests.factories import PASSWORD, make_claim, make_organiser, make_problem, make_quest, make_user
 
 DEAD_REDIS = "redis://127.0.0.1:1/0"  # nothing listens on port 1
-# Known gap: on the PostgreSQL test run these two hang or fail (a connection left idle in a
-# transaction across engine.dispose() blocks the next test's TRUNCATE); bench/drill.py
-# proves the same behaviour against a real PostgreSQL restart and a real Redis outage.
-SQLITE_ONLY = pytest.mark.skipif(os.environ.get("DATABASE_URL", "").startswith("postgres"),
-                                 reason="hangs on the PostgreSQL test run; see bench/drill.py (known gap)")
 
 
 @contextlib.contextmanager
@@ -82,7 +76,6 @@ def test_the_api_and_open311_answer_503_in_their_own_shapes(app, client, town):
     assert client.get("/open311/v2/requests.json").status_code == 200
 
 
-@SQLITE_ONLY
 def test_the_app_recovers_by_itself_when_the_database_is_back(app, client, login, town):
     login(town["user"])
     assert client.get("/problems").status_code == 200
@@ -102,15 +95,18 @@ def test_pooled_connections_are_pinged_before_use(app):
 # --- Redis away ----------------------------------------------------------------------------
 
 @pytest.fixture
-def redis_gone_app(database_url):
-    app = create_app({**app_config(database_url, DEAD_REDIS), "AUTO_MIGRATE": False})
-    app.test_client_class = CsrfClient
-    with app.app_context():
-        yield app
+def redis_gone_app(app, database_url):
+    """A second app on the same database whose Redis is unreachable. It asks for the shared
+    `app` so that the tables are wiped after the test, and closes its own connections first
+    (an idle pooled connection of a forgotten engine would otherwise outlive the test)."""
+    gone = create_app({**app_config(database_url, DEAD_REDIS), "AUTO_MIGRATE": False})
+    gone.test_client_class = CsrfClient
+    with gone.app_context():
+        yield gone
         db.session.remove()
+        db.engine.dispose()
 
 
-@SQLITE_ONLY
 def test_with_redis_unreachable_pages_answer_awards_commit_and_boards_come_from_sql(redis_gone_app):
     app = redis_gone_app
     organiser, player = make_organiser(), make_user(name="Rosa Resilient")
