@@ -182,3 +182,23 @@ def test_max_content_length_is_configurable(monkeypatch, tmp_path):
     monkeypatch.delenv("FIXQUEST_MAX_CONTENT_LENGTH")
     monkeypatch.setenv("FIXQUEST_PHOTO_MAX_BYTES", "1000000")
     assert from_environment(str(tmp_path))["MAX_CONTENT_LENGTH"] == 3 * 1000000 + 1024 * 1024
+
+
+# --- ids beyond what the database holds ----------------------------------------------------
+
+def test_ids_beyond_an_integer_column_are_404_or_422_never_500(client, seeded, ctx):
+    """Every id column is an INTEGER; PostgreSQL's holds at most 2**31 - 1 and refused a
+    larger one with an error (a 500) until URLs and JSON ids stopped there."""
+    too_big = 2**31
+    for url in (f"/api/v1/problems/{too_big}", f"/api/v1/quests/{too_big}", f"/api/v1/teams/{too_big}",
+                f"/api/v1/leaderboards/participants/around/{too_big}"):
+        response = client.get(url)
+        assert response.status_code == 404, url
+        error_of(response)
+    assert client.get(f"/problems/{too_big}").status_code == 404
+    assert client.get(f"/open311/v2/requests/{too_big}.json").status_code == 404
+    response = client.post(f"/api/v1/quests/{seeded['quest_id']}/claims", json={"team_id": too_big},
+                           headers=seeded["headers"])
+    assert response.status_code == 422 and "team_id" in error_of(response)["fields"]
+    response = client.get(f"/api/v1/leaderboards/participants?team_id={too_big}")
+    assert response.status_code == 422 and "team_id" in error_of(response)["fields"]
