@@ -41,6 +41,7 @@ def import_models() -> None:
     import childsafe.models  # noqa: F401
     import classes.models  # noqa: F401
     import events.models  # noqa: F401
+    import moderation.models  # noqa: F401
     import notifications.models  # noqa: F401
     import open311.models  # noqa: F401
     import scoring.models  # noqa: F401
@@ -70,7 +71,9 @@ def register_extensions(app: Flask) -> None:
         if not (user_id.isdigit() and epoch.isdigit() and len(user_id) < 19 and len(epoch) < 19):
             return None
         user = db.session.get(User, int(user_id))
-        return user if user is not None and user.session_epoch == int(epoch) else None
+        if user is None or user.session_epoch != int(epoch) or user.is_suspended():
+            return None
+        return user
 
     sql_board = SqlLeaderboard(lambda: db.engine)
     client = None
@@ -132,6 +135,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(campaigns_bp)
     from opendata.views import bp as opendata_bp
     app.register_blueprint(opendata_bp)  # /data: open datasets, streamed
+    from moderation.views import bp as moderation_bp
+    app.register_blueprint(moderation_bp)  # flags, the moderators' queue, suspensions, word list, audit log
 
 
 def register_error_handlers(app: Flask) -> None:

@@ -93,6 +93,7 @@ LIMITS: dict[str, Rule] = {
     "api.confirm_problem": Rule("60/hour", by_token_user_or_ip),
     "api.claim_quest": Rule("30/hour", by_token_user_or_ip),
     "api.submit_evidence": Rule("30/hour", by_token_user_or_ip),
+    "moderation.flag": Rule("30/hour", by_user_or_ip),
     "classes.login": Rule("60/minute;600/hour", by_ip),  # a whole class logs in from one school address
 }
 

@@ -57,7 +57,8 @@ def home():
     from scoring.views import board_rows
 
     quests = db.session.scalars(open_quests_select().limit(5)).all()
-    recent = db.session.scalars(select(Problem).order_by(Problem.created_at.desc()).limit(5)).all()
+    recent = db.session.scalars(select(Problem).where(Problem.visibility == "public")
+                                .order_by(Problem.created_at.desc()).limit(5)).all()
     counts = dict(db.session.execute(select(Problem.status, func.count()).group_by(Problem.status)).all())
     fixed = counts.get(ProblemStatus.fixed.value, 0) + counts.get(ProblemStatus.closed.value, 0)
     return render_template("home.html", quests=quests, recent=recent, fixed=fixed,
@@ -75,12 +76,14 @@ def organise():
     from challenges.reviews import review_queue
     from childsafe.services import waiting_for
     from classes.services import classes_of_teacher
+    from moderation.services import waiting_count as moderation_waiting
     from webhooks.services import webhooks_of
 
     return render_template("organise.html", reviews=len(review_queue(db.session, current_user)),
                            pupils_work=len(waiting_for(db.session, current_user)),
                            classes=len(classes_of_teacher(db.session, current_user.id)),
-                           webhooks=len(webhooks_of(db.session, actor=current_user)))
+                           webhooks=len(webhooks_of(db.session, actor=current_user)),
+                           moderation=moderation_waiting(db.session))
 
 
 def register_template_helpers(app) -> None:

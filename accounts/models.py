@@ -42,6 +42,13 @@ class User(UserMixin, db.Model):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # When the person proved they read mail at `email` (None: not yet). See README, "Sessions".
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # A moderator hid this profile (moderation/): its page is gone and it is off the boards.
+    profile_hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # An admin suspended the account (moderation/suspension.py): no login, no tokens, until
+    # suspended_until (None: until lifted).
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_reason: Mapped[str | None] = mapped_column(String(500))
 
     memberships: Mapped[list[TeamMembership]] = relationship(back_populates="user")
 
@@ -55,6 +62,11 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.admin.value
+
+    def is_suspended(self, now: datetime | None = None) -> bool:
+        if self.suspended_at is None:
+            return False
+        return self.suspended_until is None or self.suspended_until > (now or utcnow())
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.display_name!r} {self.role}>"

@@ -120,6 +120,8 @@ def nearby_problems():
 def problem(problem_id: int):
     """A problem; one merged into another answers 301 with the survivor's URL."""
     found = challenges.get_problem(db.session, problem_id)
+    if found.visibility != "public":  # hidden or held by a moderator: the API knows nothing of it
+        raise NotFound("problem", problem_id)
     if found.merged_into_id is not None:
         survivor = tracker.survivor_of(db.session, found)
         return redirect(url_for(".problem", problem_id=survivor.id), code=301)

@@ -14,6 +14,7 @@ from accounts.models import User
 from challenges.models import Problem, ProblemUpdate
 from maps.area import Area
 from maps.services import newest_first, newest_problem_ids
+from moderation.models import PUBLIC
 
 FEED_SIZE = 50
 
@@ -46,6 +47,6 @@ def problem_updates(session: Session, problem: Problem, *, limit: int = FEED_SIZ
     """A problem's public history, newest first."""
     rows = session.execute(
         select(ProblemUpdate, User.display_name).join(User, User.id == ProblemUpdate.author_id)
-        .where(ProblemUpdate.problem_id == problem.id)
+        .where(ProblemUpdate.problem_id == problem.id, ProblemUpdate.visibility == PUBLIC)
         .order_by(ProblemUpdate.created_at.desc(), ProblemUpdate.id.desc()).limit(limit)).all()
     return [Update(update, name) for update, name in rows]
