@@ -91,7 +91,8 @@ def _public_name():
     """An organiser's display name, or nothing for a child or someone hidden from boards."""
     return func.coalesce(
         select(User.display_name).where(User.id == Quest.created_by_id, User.is_child.is_(False),
-                                        User.hidden_from_boards.is_(False)).scalar_subquery(), "")
+                                        User.hidden_from_boards.is_(False), User.profile_hidden.is_(False))
+        .scalar_subquery(), "")
 
 
 def quest_rows(session: Session, *, now: datetime, zone: str) -> Iterator[tuple]:
