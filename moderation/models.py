@@ -124,7 +124,9 @@ class AuditEntry(db.Model):
     __table_args__ = (Index("ix_audit_log_action_created", "action", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)  # None: the command line
+    # Not a foreign key: deleting an account (accounts/erasure.py) rewrites every column that
+    # references users, and audit rows are never rewritten. None: the command line.
+    actor_id: Mapped[int | None] = mapped_column(Integer, index=True)
     action: Mapped[str] = mapped_column(String(40))
     object_kind: Mapped[str | None] = mapped_column(String(20))
     object_id: Mapped[int | None] = mapped_column(Integer)
@@ -132,4 +134,4 @@ class AuditEntry(db.Model):
     detail: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
 
-    actor: Mapped[User | None] = relationship()
+    actor: Mapped[User | None] = relationship(primaryjoin="foreign(AuditEntry.actor_id) == User.id", viewonly=True)

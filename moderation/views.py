@@ -233,7 +233,7 @@ def audit_csv():
     for entry in db.session.scalars(stmt):
         writer.writerow([safe_cell(v) for v in (
             entry.id, isoformat(entry.created_at), entry.actor_id,
-            entry.actor.display_name if entry.actor else "command line", entry.action, entry.object_kind,
+            entry.actor.display_name if entry.actor else ("command line" if entry.actor_id is None else "deleted account"), entry.action, entry.object_kind,
             entry.object_id, entry.reason, entry.detail)])
     return Response(out.getvalue(), mimetype="text/csv",
                     headers={"Content-Disposition": 'attachment; filename="audit-log.csv"'})

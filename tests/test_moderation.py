@@ -350,3 +350,27 @@ def test_every_limit_the_issue_names_is_in_the_table():
              "api.report_problem", "challenges.confirm", "api.confirm_problem", "challenges.claim", "api.claim_quest",
              "challenges.submit", "api.submit_evidence", "accounts.tokens", "api.create_token", "moderation.flag"}
     assert named <= set(ratelimits.LIMITS)
+
+
+def test_deleting_an_account_keeps_the_audit_rows_as_they_were(client, login):
+    from accounts.mydata import delete_account
+
+    admin, person = make_user(role="admin"), make_user()
+    problem = make_problem(make_user())
+    login(person)
+    flag(client, "problem", problem.id)
+    login(admin)
+    client.post(f"/admin/users/{person.id}/role", data={f"u{person.id}-role": "organiser"})
+    before = db.session.execute(select(AuditEntry.id, AuditEntry.actor_id, AuditEntry.object_id)).all()
+    delete_account(db.session, actor=db.session.get(User, admin.id), password=PASSWORD)
+    db.session.commit()
+    assert db.session.execute(select(AuditEntry.id, AuditEntry.actor_id, AuditEntry.object_id)).all() == before
+    assert "deleted account #" in (login(make_user(role="admin")).get("/admin/audit").get_data(as_text=True))
+    assert db.session.scalar(select(func.count()).select_from(Flag)) == 1
+
+
+def test_the_admin_users_page_links_to_suspending(client, login):
+    person = make_user()
+    login(make_user(role="admin"))
+    assert f"/admin/users/{person.id}/suspend" in client.get("/admin/users").get_data(as_text=True)
+    assert client.get(f"/admin/users/{person.id}/suspend").status_code == 200

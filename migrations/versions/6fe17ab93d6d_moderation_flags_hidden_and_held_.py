@@ -27,7 +27,6 @@ def upgrade():
     sa.Column('reason', sa.Text(), nullable=True),
     sa.Column('detail', sa.Text(), nullable=True),
     sa.Column('created_at', sa.DateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['actor_id'], ['users.id'], name=op.f('fk_audit_log_actor_id_users')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_audit_log'))
     )
     with op.batch_alter_table('audit_log', schema=None) as batch_op:
