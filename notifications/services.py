@@ -210,7 +210,8 @@ def inbox_select(user_id: int) -> Select:
 def unread_count(session: Session, user_id: int) -> int:
     return session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == user_id, Notification.channel == Channel.in_app.value,
-        Notification.read_at.is_(None), delivered_in_app())) or 0
+        Notification.read_at.is_(None), delivered_in_app(),
+        Notification.update_id.in_(select(ProblemUpdate.id).where(public_updates())))) or 0
 
 
 def mark_read(session: Session, *, actor: User, notification_id: int, now: datetime | None = None) -> None:

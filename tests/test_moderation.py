@@ -374,3 +374,30 @@ def test_the_admin_users_page_links_to_suspending(client, login):
     login(make_user(role="admin"))
     assert f"/admin/users/{person.id}/suspend" in client.get("/admin/users").get_data(as_text=True)
     assert client.get(f"/admin/users/{person.id}/suspend").status_code == 200
+
+
+def test_a_hidden_update_leaves_followers_inboxes_and_a_held_one_reaches_them_when_released(app, client, login):
+    from tests.notifications.helpers import drain
+
+    organiser, follower = make_organiser(), make_user()
+    problem = make_problem(make_user())
+    login(follower)
+    client.post(f"/problems/{problem.id}/subscribe", data={})
+    login(organiser)
+    client.post(f"/problems/{problem.id}/comments", data={"body": "Vandals again, sadly"})
+    app.config["MODERATION_WORDS"] = ("snarf",)
+    client.post(f"/problems/{problem.id}/comments", data={"body": "A snarf comment"})
+    app.config["MODERATION_WORDS"] = ()
+    drain(app)
+    login(follower)
+    inbox = client.get("/notifications").get_data(as_text=True)
+    assert "Vandals again" in inbox and "snarf" not in inbox
+    first = db.session.scalar(select(ProblemUpdate.id).where(ProblemUpdate.body == "Vandals again, sadly"))
+    held = db.session.scalar(select(ProblemUpdate.id).where(ProblemUpdate.body == "A snarf comment"))
+    login(organiser)
+    decide(client, "update", first, "hide")
+    decide(client, "update", held, "release", reason="")
+    drain(app)
+    login(follower)
+    inbox = client.get("/notifications").get_data(as_text=True)
+    assert "Vandals again" not in inbox and "snarf" in inbox
