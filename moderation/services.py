@@ -111,12 +111,38 @@ def state_of(session: Session, kind: str, object_id: int) -> ModeratedItem | Non
 
 # --- flags -----------------------------------------------------------------------------------
 
+def _may_view(session: Session, viewer: User, item: Item) -> bool:
+    """Whether the viewer may see the item at all (its text is on the flag page)."""
+    from challenges.models import Problem
+    from challenges.services import can_act_for_claim, can_view_claim
+    from childsafe.policy import may_see_person
+    from moderation.visibility import evidence_visible, problem_visible, profile_visible, update_visible
+
+    if item.kind == Kind.problem.value:
+        return problem_visible(viewer, item.row)
+    if item.kind == Kind.update.value:
+        return update_visible(viewer, item.row, session.get(Problem, item.row.problem_id))
+    if item.kind == Kind.evidence.value:
+        return can_view_claim(session, viewer, item.row) and (
+            evidence_visible(viewer, item.row) or can_act_for_claim(session, viewer, item.row))
+    return may_see_person(session, viewer, item.row) and profile_visible(viewer, item.row)
+
+
+def flaggable(session: Session, *, actor: User, kind: str, object_id: int) -> Item:
+    """The item the actor may see and flag; NotFound for one they may not see (the same
+    answer as for no such item, so ids reveal nothing)."""
+    item = load_item(session, kind, object_id)
+    if not _may_view(session, actor, item):
+        raise NotFound(item.kind, object_id)
+    return item
+
+
 def flag(session: Session, *, actor: User, kind: str, object_id: int, reason: str, text: str | None = None,
          now: datetime | None = None) -> Flag:
     """Anyone signed in (not a child: their teacher looks after their world) flags an item
     they can see. One open flag per person and item."""
     refuse_public(actor, "flag content")
-    item = load_item(session, kind, object_id)
+    item = flaggable(session, actor=actor, kind=kind, object_id=object_id)
     if item.visibility != PUBLIC:
         raise NothingToDo("This is already out of public view.")
     if actor.id in item.owner_ids:

@@ -61,7 +61,7 @@ def _item_from_args():
     object_id = request.args.get("id", "")
     if kind not in {k.value for k in Kind} or not object_id.isdigit() or len(object_id) > 18:
         abort(404)
-    return services.load_item(db.session, kind, int(object_id))
+    return services.flaggable(db.session, actor=current_user, kind=kind, object_id=int(object_id))
 
 
 # --- flagging --------------------------------------------------------------------------------

@@ -401,3 +401,25 @@ def test_a_hidden_update_leaves_followers_inboxes_and_a_held_one_reaches_them_wh
     login(follower)
     inbox = client.get("/notifications").get_data(as_text=True)
     assert "Vandals again" not in inbox and "snarf" in inbox
+
+
+def test_the_flag_page_shows_nothing_its_visitor_may_not_see(client, login):
+    organiser, claimant = make_organiser(), make_user()
+    claim = make_claim(claimant, make_quest(organiser), submit=True)
+    claim.evidence = "Private evidence text"
+    db.session.commit()
+    hidden = make_problem(make_user(), title="Already hidden report")
+    from moderation.services import hide
+
+    hide(db.session, actor=organiser, kind="problem", object_id=hidden.id, reason="x")
+    child = make_user(name="Kid Profile")
+    child.is_child = True
+    db.session.commit()
+    login(make_user())
+    for kind, object_id in (("evidence", claim.id), ("problem", hidden.id), ("profile", child.id)):
+        response = client.get(f"/flag?kind={kind}&id={object_id}")
+        assert response.status_code == 404
+        assert flag(client, kind, object_id).status_code == 404
+    assert "Private evidence text" not in client.get(f"/flag?kind=evidence&id={claim.id}").get_data(as_text=True)
+    login(organiser)
+    assert "Private evidence text" in client.get(f"/flag?kind=evidence&id={claim.id}").get_data(as_text=True)
