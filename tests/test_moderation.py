@@ -423,3 +423,15 @@ def test_the_flag_page_shows_nothing_its_visitor_may_not_see(client, login):
     assert "Private evidence text" not in client.get(f"/flag?kind=evidence&id={claim.id}").get_data(as_text=True)
     login(organiser)
     assert "Private evidence text" in client.get(f"/flag?kind=evidence&id={claim.id}").get_data(as_text=True)
+
+
+def test_a_hidden_profiles_name_leaves_its_public_posts(client, login):
+    person = make_user(name="Snide Sid")
+    problem = make_problem(person, title="Pothole on Snide Street")
+    login(make_organiser())
+    decide(client, "profile", person.id, "hide", reason="Offensive name")
+    with client.session_transaction() as sess:
+        sess.clear()
+    for url in (f"/problems/{problem.id}", "/feeds/problems.atom", f"/feeds/problems/{problem.id}.atom"):
+        body = client.get(url).get_data(as_text=True)
+        assert "Pothole on Snide Street" in body and "Snide Sid" not in body, url
