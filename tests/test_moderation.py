@@ -435,3 +435,12 @@ def test_a_hidden_profiles_name_leaves_its_public_posts(client, login):
     for url in (f"/problems/{problem.id}", "/feeds/problems.atom", f"/feeds/problems/{problem.id}.atom"):
         body = client.get(url).get_data(as_text=True)
         assert "Pothole on Snide Street" in body and "Snide Sid" not in body, url
+
+
+def test_the_api_tells_a_reporter_their_problem_awaits_review(app, client):
+    app.config["MODERATION_WORDS"] = ("blorp",)
+    response = client.post("/api/v1/problems", headers=auth(make_user()),
+                           json={**REPORT, "title": "Blorp bench", "lat": 51.45, "lon": -2.58})
+    app.config["MODERATION_WORDS"] = ()
+    assert response.status_code == 201 and response.get_json()["awaiting_review"] is True
+    assert client.get(f"/api/v1/problems/{response.get_json()['id']}").status_code == 404
