@@ -205,7 +205,15 @@ def held_queue(session: Session, *, actor: User) -> list[tuple[ModeratedItem, It
     _require_moderator(actor)
     rows = session.scalars(select(ModeratedItem).where(ModeratedItem.state == Visibility.held.value)
                            .order_by(ModeratedItem.created_at, ModeratedItem.id)).all()
-    return [(row, load_item(session, row.kind, row.object_id)) for row in rows]
+    held = []
+    for row in rows:
+        try:
+            item = load_item(session, row.kind, row.object_id)
+        except NotFound:  # e.g. evidence a teacher sent back: nothing left to release
+            continue
+        if item.visibility == Visibility.held.value:  # not since replaced by a clean resubmission
+            held.append((row, item))
+    return held
 
 
 def open_flag_count(session: Session) -> int:
