@@ -44,6 +44,7 @@ def import_models() -> None:
     import classes.models  # noqa: F401
     import events.models  # noqa: F401
     import integrity.models  # noqa: F401
+    import moderation.models  # noqa: F401
     import notifications.models  # noqa: F401
     import open311.models  # noqa: F401
     import scoring.models  # noqa: F401
@@ -74,7 +75,9 @@ def register_extensions(app: Flask) -> None:
         if not (user_id.isdigit() and epoch.isdigit() and len(user_id) < 19 and len(epoch) < 19):
             return None
         user = db.session.get(User, int(user_id))
-        return user if user is not None and user.session_epoch == int(epoch) else None
+        if user is None or user.session_epoch != int(epoch) or user.is_suspended():
+            return None
+        return user
 
     sql_board = SqlLeaderboard(lambda: db.engine)
     client = None
@@ -139,6 +142,8 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(i18n.bp)  # /language: the language switcher
     from integrity.views import bp as integrity_bp
     app.register_blueprint(integrity_bp)  # anti-cheating alerts on the Organise page
+    from moderation.views import bp as moderation_bp
+    app.register_blueprint(moderation_bp)  # flags, the moderators' queue, suspensions, word list, audit log
 
 
 def register_error_handlers(app: Flask) -> None:

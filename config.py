@@ -192,6 +192,9 @@ def from_environment(instance_path: str) -> dict:
         "LIVE_STREAM_MAX_SECONDS": _int_from_env("FIXQUEST_LIVE_STREAM_MAX_SECONDS", 3600, 0, 86_400),
         "LIVE_KEEPALIVE_SECONDS": 15.0,
         # Open data (see opendata/ and README "Open data"): the licence every dataset is published under.
+        # Words that hold a new post for a moderator (moderation/wordlist.py), besides the admins' list.
+        "MODERATION_WORDS": tuple(w.strip() for w in os.environ.get("FIXQUEST_MODERATION_WORDS", "").split(",")
+                                  if w.strip()),
         "DATA_LICENCE_NAME": os.environ.get("FIXQUEST_DATA_LICENCE_NAME", "Open Government Licence v3.0"),
         "DATA_LICENCE_URL": os.environ.get("FIXQUEST_DATA_LICENCE_URL",
                                            "https://www.nationalarchives.gov.uk/doc/open-government-licence/version/3/"),

@@ -57,7 +57,8 @@ def home():
     from scoring.views import board_rows
 
     quests = db.session.scalars(open_quests_select().limit(5)).all()
-    recent = db.session.scalars(select(Problem).order_by(Problem.created_at.desc()).limit(5)).all()
+    recent = db.session.scalars(select(Problem).where(Problem.visibility == "public")
+                                .order_by(Problem.created_at.desc()).limit(5)).all()
     counts = dict(db.session.execute(select(Problem.status, func.count()).group_by(Problem.status)).all())
     fixed = counts.get(ProblemStatus.fixed.value, 0) + counts.get(ProblemStatus.closed.value, 0)
     return render_template("home.html", quests=quests, recent=recent, fixed=fixed,
@@ -77,6 +78,7 @@ def organise():
     from childsafe.services import waiting_for
     from classes.services import classes_of_teacher
     from integrity.services import is_involved, open_alerts
+    from moderation.services import waiting_count as moderation_waiting
     from webhooks.services import webhooks_of
 
     my_teams = team_ids_of(db.session, current_user.id)
@@ -85,7 +87,8 @@ def organise():
                            classes=len(classes_of_teacher(db.session, current_user.id)),
                            webhooks=len(webhooks_of(db.session, actor=current_user)),
                            alerts=[(alert, is_involved(db.session, current_user, alert, my_teams))
-                                   for alert in open_alerts(db.session)])
+                                   for alert in open_alerts(db.session)],
+                           moderation=moderation_waiting(db.session))
 
 
 @bp.get("/api/docs")

@@ -44,6 +44,13 @@ class User(UserMixin, db.Model):
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     # The interface language the person chose ("en", "cy"); None: follow the browser (i18n.py).
     locale: Mapped[str | None] = mapped_column(String(8))
+    # A moderator hid this profile (moderation/): its page is gone and it is off the boards.
+    profile_hidden: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # An admin suspended the account (moderation/suspension.py): no login, no tokens, until
+    # suspended_until (None: until lifted).
+    suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    suspension_reason: Mapped[str | None] = mapped_column(String(500))
 
     memberships: Mapped[list[TeamMembership]] = relationship(back_populates="user")
 
@@ -57,6 +64,11 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.admin.value
+
+    def is_suspended(self, now: datetime | None = None) -> bool:
+        if self.suspended_at is None:
+            return False
+        return self.suspended_until is None or self.suspended_until > (now or utcnow())
 
     def __repr__(self) -> str:
         return f"<User {self.id} {self.display_name!r} {self.role}>"

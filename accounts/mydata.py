@@ -68,6 +68,11 @@ EXPORTED: dict[tuple[str, str], str] = {
     ("fix_stories", "author_id"): "fix_stories",
     ("webhooks", "owner_id"): "webhooks",
     ("open311_api_keys", "created_by"): "open311_keys_created",
+    ("moderation_flags", "reporter_id"): "flags_raised",
+    ("moderation_flags", "closed_by_id"): "flags_closed_as_moderator",
+    ("moderated_items", "owner_id"): "content_hidden_or_held",
+    ("moderated_items", "decided_by_id"): "moderation_decisions",
+    ("moderation_words", "created_by_id"): "held_words_added",
 }
 # (table, column naming a user) deliberately left out of the export, with the reason.
 NOT_EXPORTED: dict[tuple[str, str], str] = {

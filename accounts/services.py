@@ -190,6 +190,9 @@ def authenticate(session: Session, *, email: str, password: str, hash_method: st
         raise InvalidCredentials()
     if not check_password_hash(user.password_hash, password):
         raise InvalidCredentials()
+    from moderation.suspension import check_not_suspended
+
+    check_not_suspended(user)  # only after the password: a suspension is not told to strangers
     return user
 
 
@@ -319,8 +322,13 @@ def set_role(session: Session, *, actor: User | None, user: User, role: Role | s
         raise ValidationFailed({"role": [f"Choose one of: {', '.join(r.value for r in Role)}."]})
     if user.is_child and role != Role.participant.value:
         raise ValidationFailed({"role": ["A child's account stays a participant: organisers act in public."]})
-    user.role = role
+    old, user.role = user.role, role
     session.flush()
+    if old != role:
+        from moderation import audit
+
+        audit.record(session, actor=actor, action=audit.Action.role, object_kind="user", object_id=user.id,
+                     detail={"from": old, "to": role})
     return user
 
 

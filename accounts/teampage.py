@@ -80,7 +80,8 @@ class TeamPage:
 
 
 def _members(session: Session, team: Team, *, full: bool) -> tuple[list[Member], int]:
-    rows = session.execute(select(User.id, User.display_name, User.is_child, User.hidden_from_boards)
+    rows = session.execute(select(User.id, User.display_name, User.is_child,
+                                  (User.hidden_from_boards | User.profile_hidden).label("hidden_from_boards"))
                            .join(TeamMembership, TeamMembership.user_id == User.id)
                            .where(TeamMembership.team_id == team.id)
                            .order_by(User.display_name, User.id)).all()
@@ -109,7 +110,7 @@ def _points(session: Session, team_id: int, windows: list[Window]) -> list[int]:
 
 def _activity(session: Session, team: Team, categories: tuple[str, ...]) -> list[Activity]:
     members = select(TeamMembership.user_id).where(TeamMembership.team_id == team.id)
-    public = and_(User.is_child.is_(False), User.hidden_from_boards.is_(False))
+    public = and_(User.is_child.is_(False), User.hidden_from_boards.is_(False), User.profile_hidden.is_(False))
     fixes = session.execute(
         select(Claim.decided_at, Claim.team_id, Quest.id, Quest.title, User.display_name, public.label("public"))
         .join(Quest, Quest.id == Claim.quest_id).join(User, User.id == Claim.user_id)

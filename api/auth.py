@@ -10,6 +10,7 @@ from accounts.models import User
 from accounts.services import token_row
 from api.errors import InsufficientScope, InvalidToken, NotAuthenticated
 from extensions import db
+from moderation.suspension import AccountSuspended, check_not_suspended
 
 
 READ_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -27,6 +28,7 @@ def bearer_user() -> User:
         raise InvalidToken()
     if row.scope != "write" and request.method not in READ_METHODS:
         raise InsufficientScope()
+    check_not_suspended(row.user)  # 403 account_suspended, with the reason
     return row.user
 
 
@@ -37,7 +39,7 @@ def optional_bearer_user() -> User | None:
         return None
     try:
         return bearer_user()
-    except (NotAuthenticated, InvalidToken):
+    except (NotAuthenticated, InvalidToken, AccountSuspended):
         return None
 
 

@@ -91,6 +91,8 @@ def report_problem(actor: User):
     nearby = find_nearby(db.session, lat=problem.lat, lon=problem.lon, radius_m=nearby_radius_m(),
                          category=problem.category, exclude_id=problem.id)
     body = reported_problem_json(problem, nearby)  # before the commit expires (and would reload) them
+    if problem.visibility == "held":  # the word list held it: public once a moderator releases it
+        body["awaiting_review"] = True
     db.session.commit()
     return created(body, url_for(".problem", problem_id=problem.id))
 
@@ -121,6 +123,8 @@ def nearby_problems():
 def problem(problem_id: int):
     """A problem; one merged into another answers 301 with the survivor's URL."""
     found = challenges.get_problem(db.session, problem_id)
+    if found.visibility != "public":  # hidden or held by a moderator: the API knows nothing of it
+        raise NotFound("problem", problem_id)
     if found.merged_into_id is not None:
         survivor = tracker.survivor_of(db.session, found)
         return redirect(url_for(".problem", problem_id=survivor.id), code=301)

@@ -20,6 +20,7 @@ from campaigns.services import credited_users
 from challenges.models import Claim, ClaimStatus, Problem, ProblemUpdate, Quest
 from errors import Conflict, Forbidden, ValidationFailed
 from media.services import save_photo
+from moderation.visibility import public_problem_ids
 from notifications.services import publish
 from timeutil import utcnow
 
@@ -99,7 +100,8 @@ def public_stories(session: Session, problem_ids: Sequence[int] | Select, *, lim
             return []
         problem_ids = list(problem_ids)
     return list(session.scalars(select(FixStory).join(User, User.id == FixStory.author_id)
-                                .where(FixStory.problem_id.in_(problem_ids), User.is_child.is_(False))
+                                .where(FixStory.problem_id.in_(problem_ids), User.is_child.is_(False),
+                                       FixStory.problem_id.in_(public_problem_ids()))  # not hidden or held
                                 .options(selectinload(FixStory.author), selectinload(FixStory.before_photo),
                                          selectinload(FixStory.after_photo))
                                 .order_by(FixStory.created_at.desc(), FixStory.id.desc()).limit(limit)))

@@ -23,6 +23,7 @@ from maps.area import BBox, Circle, parse_area, parse_bbox
 from media.images import PhotoRejected
 from media.services import read_uploads
 from media.views import upload_settings
+from moderation.visibility import problem_visible
 from timeutil import utcnow
 from web import apply_errors, flash_form_errors
 
@@ -273,6 +274,8 @@ def place_impact_csv():
 @login_required
 def fix_story(problem_id: int):
     problem = get_problem(db.session, problem_id)
+    if not problem_visible(current_user, problem):
+        abort(404)  # hidden or held by a moderator
     refusal = stories.story_refusal(db.session, current_user, problem)
     if refusal:
         abort(403, f"You may not write this problem's fix story: {refusal}")

@@ -91,6 +91,8 @@ class Problem(db.Model):
     # UPDATE ... SET n = n + 1), so lists can sort by "most affected" without a join.
     confirmations_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     subscribers_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # "public", "hidden" (by a moderator) or "held" (by the word list): see moderation/.
+    visibility: Mapped[str] = mapped_column(String(10), default="public", server_default="public")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 
@@ -114,6 +116,8 @@ class ProblemUpdate(db.Model):
     new_status: Mapped[str | None] = mapped_column(String(20))
     body: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # "public", "hidden" (by a moderator) or "held" (by the word list): see moderation/.
+    visibility: Mapped[str] = mapped_column(String(10), default="public", server_default="public")
 
     problem: Mapped[Problem] = relationship(back_populates="updates")
     author: Mapped[User] = relationship()
@@ -172,6 +176,8 @@ class Claim(db.Model):
     team_id: Mapped[int | None] = mapped_column(ForeignKey("teams.id"), index=True)
     status: Mapped[str] = mapped_column(String(20), default=ClaimStatus.taken.value)
     evidence: Mapped[str | None] = mapped_column(Text)
+    # The evidence's (text and photos) "public", "hidden" or "held": see moderation/.
+    evidence_visibility: Mapped[str] = mapped_column(String(10), default="public", server_default="public")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

@@ -29,6 +29,7 @@ from sqlalchemy.orm import Session
 
 from challenges import geo
 from challenges.models import RESOLVED_STATES, Problem
+from moderation.models import PUBLIC
 
 FIRST_RING_M = 100
 RING_GROWTH = 3
@@ -124,6 +125,7 @@ def _candidates(session: Session, *, lat: float, lon: float, radius_m: float,
         conditions.append(Problem.category == category)
     if exclude_id is not None:
         conditions.append(Problem.id != exclude_id)
+    conditions.append(Problem.visibility == PUBLIC)  # hidden and held problems are never suggested
     columns = (Problem.id, Problem.lat, Problem.lon, Problem.updated_at, Problem.merged_into_id)
     runs = [Problem.cell.between(first, last) for first, last in geo.cell_ranges(lat, lon, radius_m)]
     found = []

@@ -24,6 +24,8 @@ from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from events import guards as event_guards
 from maps.area import BBox
 from maps.services import in_bbox
+from moderation import wordlist
+from moderation.models import PUBLIC
 from notifications.services import publish
 from scoring import ledger
 from scoring.levels import level_for
@@ -113,13 +115,16 @@ def report_problem(session: Session, *, actor: User, title: str, description: st
                       created_at=now, updated_at=now, subscribers_count=1, confirmations_count=0)
     session.add(problem)
     session.flush()
+    held = wordlist.hold_if_listed(session, problem, kind="problem", owner_id=actor.id, now=now,
+                                   texts=(problem.title, problem.description, problem.address))
     entry = ProblemUpdate(problem_id=problem.id, author_id=actor.id, kind="reported",
                           new_status=problem.status, created_at=now)
     session.add_all([entry, Subscription(user_id=actor.id, kind=SubscriptionKind.problem.value,
                                          problem_id=problem.id, delivery=Delivery.immediate.value)])
     session.flush()
-    publish(session, entry)  # area and category subscribers hear of new problems
-    webhooks.problem_created(session, problem)
+    if not held:  # a held report is announced when a moderator releases it (moderation.services.release)
+        publish(session, entry)  # area and category subscribers hear of new problems
+        webhooks.problem_created(session, problem)
     return problem
 
 
@@ -134,7 +139,7 @@ def problems_select(*, category: str | None = None, status: str | None = None,
                     bbox: BBox | None = None, updated_since: datetime | None = None) -> Select:
     """Newest first, optionally filtered (in a box; changed at or after a time), without
     problems merged into others; for pagination by the caller."""
-    stmt = (select(Problem).where(Problem.merged_into_id.is_(None))
+    stmt = (select(Problem).where(Problem.merged_into_id.is_(None), Problem.visibility == PUBLIC)
             .order_by(Problem.created_at.desc(), Problem.id.desc()))
     if category:
         stmt = stmt.where(Problem.category == category)
@@ -173,8 +178,11 @@ def change_status(session: Session, *, actor: User, problem: Problem, status: st
     problem.updated_at = now
     session.add(entry)
     session.flush()
+    if wordlist.hold_if_listed(session, entry, kind="update", owner_id=actor.id, texts=(entry.body,), now=now):
+        return entry  # the status changed; its note waits for a moderator (release announces it)
     publish(session, entry)
-    webhooks.problem_status_changed(session, entry)
+    if problem.visibility == PUBLIC:
+        webhooks.problem_status_changed(session, entry)
     return entry
 
 
@@ -376,7 +384,8 @@ def submit_evidence(session: Session, *, actor: User, claim: Claim, evidence: st
     if claim.team_id is not None:
         _record_members(session, claim, actor, members)
     _transition(session, claim, wanted=ClaimStatus.taken, to=ClaimStatus.submitted,
-                evidence=evidence, submitted_at=now)
+                evidence=evidence, submitted_at=now, evidence_visibility=PUBLIC)
+    wordlist.hold_if_listed(session, claim, kind="evidence", owner_id=claim.user_id, texts=(evidence,), now=now)
     hold_evidence(session, actor=actor, claim=claim, now=now)  # a child's evidence waits for a teacher
     return claim
 

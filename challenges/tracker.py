@@ -19,6 +19,7 @@ from childsafe.policy import refuse_public
 from challenges.models import (Confirmation, Delivery, Photo, Problem, ProblemStatus, ProblemUpdate, Quest,
                                Subscription, SubscriptionKind)
 from errors import Conflict, Forbidden, ValidationFailed
+from moderation import wordlist
 from notifications.services import publish, remove_subscription
 from timeutil import utcnow
 
@@ -213,7 +214,8 @@ def comment(session: Session, *, actor: User, problem: Problem, body: str,
     problem.updated_at = now
     session.add(entry)
     session.flush()
-    publish(session, entry)
+    if not wordlist.hold_if_listed(session, entry, kind="update", owner_id=actor.id, texts=(body,), now=now):
+        publish(session, entry)  # a held comment is announced when a moderator releases it
     return entry
 
 

@@ -16,6 +16,7 @@ from challenges.forms import (AreaForm, CategoryFollowForm, ClaimForm, CommentFo
 from challenges.nearby import find_nearby
 from childsafe.policy import refuse_public
 from media.images import PhotoRejected
+from moderation.visibility import problem_visible
 from scoring.rules import ScoringSettings
 from media.services import photos_for, read_uploads, save_photos
 from media.views import upload_settings
@@ -113,8 +114,8 @@ def _nearby_candidates(form: ProblemForm):
 def problem(problem_id: int):
     problem = db.session.scalar(select(Problem).where(Problem.id == problem_id).options(
         selectinload(Problem.updates).selectinload(ProblemUpdate.author), selectinload(Problem.reporter)))
-    if problem is None:
-        abort(404)
+    if problem is None or not problem_visible(current_user, problem):
+        abort(404)  # hidden or held: only its reporter and the moderators see it
     if problem.merged_into_id is not None:
         survivor = tracker.survivor_of(db.session, problem)
         flash(_("Problem #%(number)d was the same as this one, so they were merged.", number=problem.id), "info")

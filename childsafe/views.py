@@ -16,6 +16,7 @@ from extensions import db
 bp = Blueprint("childsafe", __name__)
 
 CHILD_STAND_IN = "a pupil"
+HIDDEN_STAND_IN = "a participant"
 
 
 def _delete_files(keys: list[str]) -> None:
@@ -38,6 +39,11 @@ def _setup(state) -> None:
     def person_name(person) -> str:
         """A display name, or "a pupil" for a child the viewer is not in the class of
         (organisers reviewing released work need the work, not the child's name)."""
+        if getattr(person, "profile_hidden", False):  # a moderator hid the profile (moderation/)
+            from moderation.visibility import profile_visible
+
+            if not profile_visible(current_user, person):
+                return HIDDEN_STAND_IN
         if not person.is_child:
             return person.display_name
         if "childsafe_known" not in g:  # one query per request, however many names a page shows

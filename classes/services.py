@@ -370,6 +370,9 @@ def authenticate_child(session: Session, *, code: str, card_name: str, password:
         raise ChildLoginFailed()
     child.failed_logins, child.locked_until = 0, None
     session.flush()
+    from moderation.suspension import check_not_suspended
+
+    check_not_suspended(child.user, now=now)
     return child.user
 
 

@@ -187,7 +187,7 @@ def entry_of(session: Session, event: Event, user) -> EventEntry | None:
 
 def publicly_listed(entry: EventEntry) -> bool:
     """Solo entrants who are children or hidden from boards are never on a public page."""
-    return entry.user is None or not (entry.user.is_child or entry.user.hidden_from_boards)
+    return entry.user is None or not (entry.user.is_child or entry.user.hidden_from_boards or entry.user.profile_hidden)
 
 
 def entry_name(entry: EventEntry) -> str:
@@ -200,7 +200,8 @@ def public_members(session: Session, entries: Iterable[EventEntry]) -> dict[int,
     team_ids = {e.team_id: e.id for e in entries if e.team_id is not None}
     if not team_ids:
         return {}
-    rows = session.execute(select(TeamMembership.team_id, User.display_name, User.is_child, User.hidden_from_boards)
+    rows = session.execute(select(TeamMembership.team_id, User.display_name, User.is_child,
+                                  User.hidden_from_boards | User.profile_hidden)
                            .join(User, User.id == TeamMembership.user_id)
                            .where(TeamMembership.team_id.in_(team_ids)).order_by(User.display_name)).all()
     names: dict[int, list[str]] = defaultdict(list)

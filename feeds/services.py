@@ -7,15 +7,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import case, literal, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
 from challenges.models import Problem, ProblemUpdate
 from maps.area import Area
 from maps.services import newest_first, newest_problem_ids
+from moderation.models import PUBLIC
 
 FEED_SIZE = 50
+
+
+def public_name():
+    """The person's display name, or "a participant" when a moderator hid their profile."""
+    return case((User.profile_hidden.is_(True), literal("a participant")), else_=User.display_name)
 
 
 @dataclass(frozen=True)
@@ -37,7 +43,7 @@ def newest_problems(session: Session, *, category: str | None = None, area: Area
     if not ids:
         return []
     rows = session.execute(newest_first(
-        select(Problem, User.display_name).join(User, User.id == Problem.reporter_id)
+        select(Problem, public_name()).join(User, User.id == Problem.reporter_id)
         .where(Problem.id.in_(ids)))).all()
     return [Reported(problem, name) for problem, name in rows]
 
@@ -45,7 +51,7 @@ def newest_problems(session: Session, *, category: str | None = None, area: Area
 def problem_updates(session: Session, problem: Problem, *, limit: int = FEED_SIZE) -> list[Update]:
     """A problem's public history, newest first."""
     rows = session.execute(
-        select(ProblemUpdate, User.display_name).join(User, User.id == ProblemUpdate.author_id)
-        .where(ProblemUpdate.problem_id == problem.id)
+        select(ProblemUpdate, public_name()).join(User, User.id == ProblemUpdate.author_id)
+        .where(ProblemUpdate.problem_id == problem.id, ProblemUpdate.visibility == PUBLIC)
         .order_by(ProblemUpdate.created_at.desc(), ProblemUpdate.id.desc()).limit(limit)).all()
     return [Update(update, name) for update, name in rows]

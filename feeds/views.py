@@ -68,7 +68,7 @@ def area():
 @bp.get("/problems/<int:problem_id>.atom")
 def problem(problem_id: int):
     problem = db.session.get(Problem, problem_id)
-    if problem is None:
+    if problem is None or problem.visibility != "public":  # hidden or held: not in any feed
         abort(404)
     if problem.merged_into_id is not None:  # its history now lives on the survivor
         return redirect(url_for("feeds.problem", problem_id=problem.merged_into_id), code=301)

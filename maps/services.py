@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from challenges import geo
 from challenges.models import Problem
 from maps.area import Area, BBox, Circle
+from moderation.visibility import public_problems
 
 # Positions read per round trip while looking for the newest problems inside a circle.
 _CIRCLE_BATCH = 500
@@ -27,7 +28,7 @@ def public_filters(*, categories: Iterable[str] = (), statuses: Iterable[str] = 
     """WHERE clauses: not merged, in any of `categories` and `statuses` (all when empty), and
     inside `bbox`."""
     categories, statuses = list(categories), list(statuses)
-    clauses: list[ColumnElement[bool]] = [Problem.merged_into_id.is_(None)]
+    clauses: list[ColumnElement[bool]] = [Problem.merged_into_id.is_(None), public_problems()]
     if categories:
         clauses.append(Problem.category.in_(categories))
     if statuses:

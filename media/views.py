@@ -14,7 +14,7 @@ from flask import Blueprint, Response, abort, current_app
 from flask_login import current_user
 from sqlalchemy import select
 
-from challenges.models import Claim, Photo
+from challenges.models import Claim, Photo, Problem, ProblemUpdate
 from extensions import db
 from media.images import content_type_of
 from media.services import thumb_key
@@ -57,7 +57,33 @@ def _visible_photo(key: str) -> Photo:
     photo = db.session.scalar(select(Photo).where(Photo.storage_key == key))
     if photo is None or (photo.claim_id is not None and not _may_see_claim(photo.claim_id)):
         abort(404)
+    if not _moderation_allows(photo):
+        abort(404)
     return photo
+
+
+def _moderation_allows(photo: Photo) -> bool:
+    """A photo of hidden or held content: only its owner and the moderators (and never
+    cached publicly: see _send)."""
+    from moderation.visibility import evidence_visible, problem_visible, update_visible
+
+    photo.moderated = False
+    if photo.problem_id is not None:
+        problem = db.session.get(Problem, photo.problem_id)
+        photo.moderated = problem.visibility != "public"
+        return problem_visible(current_user, problem)
+    if photo.update_id is not None:
+        entry = db.session.get(ProblemUpdate, photo.update_id)
+        photo.moderated = entry.visibility != "public" or entry.problem.visibility != "public"
+        return update_visible(current_user, entry)
+    if photo.claim_id is not None:
+        claim = db.session.get(Claim, photo.claim_id)
+        photo.moderated = claim.evidence_visibility != "public"
+        if photo.moderated and not current_user.is_organiser:
+            from challenges.services import can_act_for_claim
+
+            return can_act_for_claim(db.session, current_user, claim)
+    return True
 
 
 def _may_see_claim(claim_id: int) -> bool:
@@ -78,9 +104,10 @@ def _send(object_key: str, photo: Photo) -> Response:
         log.warning("photo %s has a row but no stored object %s", photo.id, object_key)
         abort(404)
     response = Response(data, mimetype=content_type_of(data))
-    response.headers["Cache-Control"] = PRIVATE_CACHE if photo.claim_id is not None else PUBLIC_CACHE
+    private = photo.claim_id is not None or getattr(photo, "moderated", False)
+    response.headers["Cache-Control"] = PRIVATE_CACHE if private else PUBLIC_CACHE
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    if photo.claim_id is not None:
+    if private:
         response.headers["Vary"] = "Cookie"
     return response

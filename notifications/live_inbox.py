@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session, joinedload
 
 import live
 from challenges.models import ProblemUpdate
+from moderation.visibility import public_updates
 from notifications.models import Channel, Notification
 
 LATEST = 5
@@ -50,7 +51,8 @@ def states(session: Session, user_ids: Iterable[int], *, among: Select | None = 
         return result
     mine = (Notification.user_id.in_(among if among is not None else ids),
             Notification.channel == Channel.in_app.value,
-            delivered_in_app())  # a child's notification held for quiet hours is not pushed either
+            delivered_in_app(),  # a child's notification held for quiet hours is not pushed either
+            Notification.update_id.in_(select(ProblemUpdate.id).where(public_updates())))  # nor hidden ones
     for user_id, unread in session.execute(select(Notification.user_id, func.count()).where(
             *mine, Notification.read_at.is_(None)).group_by(Notification.user_id)):
         result[user_id]["unread"] = unread

@@ -25,6 +25,7 @@ from challenges.models import Delivery, Problem, ProblemUpdate, Subscription, Su
 from errors import NotFound, ValidationFailed
 from childsafe.notify import delivered_in_app, email_recipient_condition, hold_quiet_in_app
 from notifications import live_inbox
+from moderation.visibility import public_updates
 from notifications.models import Channel, Notification, NotificationFanout, NotificationState
 from timeutil import UTCDateTime, utcnow
 
@@ -68,6 +69,9 @@ def publish(session: Session, update: ProblemUpdate) -> None:
     job queue (a rollback discards both). Calling it twice for one update is harmless."""
     if update.id is None:
         session.flush()
+    problem = session.get(Problem, update.problem_id)
+    if update.visibility != "public" or (problem is not None and problem.visibility != "public"):
+        return  # hidden or held (moderation/): released posts are published then
     if aftercommit.queue(session, PENDING_KEY, update.id):
         session.add(NotificationFanout(update_id=update.id, created_at=utcnow()))
 
@@ -198,7 +202,8 @@ def inbox_select(user_id: int, *, unread_only: bool = False) -> Select:
     unread = (Notification.read_at.is_(None),) if unread_only else ()
     return (select(Notification)
             .where(Notification.user_id == user_id, Notification.channel == Channel.in_app.value,
-                   delivered_in_app(), *unread)
+                   delivered_in_app(), *unread,
+                   Notification.update_id.in_(select(ProblemUpdate.id).where(public_updates())))
             .options(joinedload(Notification.update).joinedload(ProblemUpdate.problem),
                      joinedload(Notification.update).joinedload(ProblemUpdate.author))
             .order_by(Notification.id.desc()))
@@ -207,7 +212,8 @@ def inbox_select(user_id: int, *, unread_only: bool = False) -> Select:
 def unread_count(session: Session, user_id: int) -> int:
     return session.scalar(select(func.count()).select_from(Notification).where(
         Notification.user_id == user_id, Notification.channel == Channel.in_app.value,
-        Notification.read_at.is_(None), delivered_in_app())) or 0
+        Notification.read_at.is_(None), delivered_in_app(),
+        Notification.update_id.in_(select(ProblemUpdate.id).where(public_updates())))) or 0
 
 
 def mark_read(session: Session, *, actor: User, notification_id: int, now: datetime | None = None) -> None:

@@ -21,6 +21,8 @@ from challenges.nearby import find_nearby
 from challenges.services import report_problem
 from challenges.tracker import AlreadyConfirmed, OwnProblem, confirm, survivor_of, unsubscribe
 from errors import DomainError, NotFound, ValidationFailed
+from moderation.models import PUBLIC
+from moderation.visibility import public_updates
 from open311.models import Open311ApiKey, Open311Request
 from open311.ratelimit import RateLimiter
 from timeutil import as_utc, utcnow
@@ -404,7 +406,7 @@ def find_requests(session: Session, query: RequestQuery) -> list[Problem]:
     (asked for by id, their survivors answer instead)."""
     if query.ids is not None:
         return _by_ids(session, query.ids)
-    stmt = select(Problem).where(Problem.merged_into_id.is_(None))
+    stmt = select(Problem).where(Problem.merged_into_id.is_(None), Problem.visibility == PUBLIC)
     if query.categories is not None:
         stmt = stmt.where(Problem.category.in_(query.categories))
     if query.start is not None:
@@ -424,7 +426,8 @@ def _by_ids(session: Session, ids: Sequence[int]) -> list[Problem]:
     result: dict[int, Problem] = {}
     for problem in found:
         survivor = survivor_of(session, problem) if problem.merged_into_id is not None else problem
-        result.setdefault(survivor.id, survivor)
+        if survivor.visibility == PUBLIC:
+            result.setdefault(survivor.id, survivor)
     return sorted(result.values(), key=lambda p: (p.created_at, p.id), reverse=True)
 
 
@@ -435,7 +438,10 @@ def get_request(session: Session, service_request_id: str) -> Problem:
     problem = session.get(Problem, int(service_request_id))
     if problem is None:
         raise UnknownRequest(service_request_id)
-    return survivor_of(session, problem)
+    survivor = survivor_of(session, problem)
+    if survivor.visibility != PUBLIC:  # hidden or held by a moderator: unknown to Open311
+        raise UnknownRequest(service_request_id)
+    return survivor
 
 
 def media_urls(session: Session, problem_ids: Sequence[int]) -> dict[int, str]:
@@ -484,7 +490,7 @@ def find_updates(session: Session, *, args: Mapping[str, str], now: datetime | N
     start, end = window(fields, start, end, now)
     if fields:
         raise BadArguments(fields)
-    conditions = [ProblemUpdate.kind != "reported", ProblemUpdate.created_at >= start]
+    conditions = [ProblemUpdate.kind != "reported", ProblemUpdate.created_at >= start, public_updates()]
     if end is not None:
         conditions.append(ProblemUpdate.created_at <= end)
     earlier = ProblemUpdate.__table__.alias("earlier")

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.orm import Session
 
 from accounts.models import User
@@ -23,6 +23,7 @@ from campaigns.models import Campaign, CampaignMilestone
 from challenges.models import Claim, ClaimStatus, Problem, Quest, QuestStatus
 from events.guards import hidden_quest_ids
 # The board's own privacy filters, reused so the open data can never disagree with the boards.
+from moderation.models import PUBLIC
 from scoring.leaderboards import FORMER_NAMES, Calendar, member_profile, totals_select, visible_conditions
 from scoring.models import LedgerEntry
 from scoring.windows import ALL_TIME, season_window
@@ -67,7 +68,7 @@ def _newest(session: Session, column, *where) -> datetime | None:
 def _problems_select() -> Select:
     return (select(Problem.id, Problem.title, Problem.category, Problem.status, Problem.lat, Problem.lon,
                    Problem.created_at, Problem.updated_at)
-            .where(Problem.merged_into_id.is_(None)).order_by(Problem.id))
+            .where(Problem.merged_into_id.is_(None), Problem.visibility == PUBLIC).order_by(Problem.id))
 
 
 def problem_rows(session: Session, *, now: datetime, zone: str) -> Iterator[tuple]:
@@ -77,7 +78,7 @@ def problem_rows(session: Session, *, now: datetime, zone: str) -> Iterator[tupl
 
 
 def problems_updated(session: Session) -> datetime | None:
-    return _newest(session, Problem.updated_at, Problem.merged_into_id.is_(None))
+    return _newest(session, Problem.updated_at, Problem.merged_into_id.is_(None), Problem.visibility == PUBLIC)
 
 
 # --- quests --------------------------------------------------------------------------------
@@ -90,7 +91,8 @@ def _public_name():
     """An organiser's display name, or nothing for a child or someone hidden from boards."""
     return func.coalesce(
         select(User.display_name).where(User.id == Quest.created_by_id, User.is_child.is_(False),
-                                        User.hidden_from_boards.is_(False)).scalar_subquery(), "")
+                                        User.hidden_from_boards.is_(False), User.profile_hidden.is_(False))
+        .scalar_subquery(), "")
 
 
 def quest_rows(session: Session, *, now: datetime, zone: str) -> Iterator[tuple]:
@@ -119,7 +121,8 @@ def fix_rows(session: Session, *, now: datetime, zone: str) -> Iterator[tuple]:
     stmt = (select(Claim.id, Claim.quest_id, Quest.problem_id, Problem.category, Problem.created_at,
                    Claim.decided_at)
             .join(Quest, Quest.id == Claim.quest_id).outerjoin(Problem, Problem.id == Quest.problem_id)
-            .where(Claim.status == ClaimStatus.approved.value, *_public_quests(now)).order_by(Claim.id))
+            .where(Claim.status == ClaimStatus.approved.value, *_public_quests(now),
+                   or_(Problem.id.is_(None), Problem.visibility == PUBLIC)).order_by(Claim.id))
     for row in stream(session, stmt):
         yield (row.id, row.quest_id, row.problem_id, row.category, isoformat(row.created_at),
                isoformat(row.decided_at), _days(row.created_at, row.decided_at))

@@ -19,6 +19,7 @@ from accounts.models import User
 from childsafe.policy import may_see_person, streaks_enabled
 from challenges.models import Claim, ClaimStatus, Quest
 from extensions import db
+from moderation.visibility import profile_visible
 from scoring import ledger, openbadges
 from scoring.badges import (BadgeProgress, BadgeSettings, EarnedBadge, badge_for, badges_of, catalogue,
                             contributions, credited_claims, current_settings, next_badges)
@@ -85,7 +86,7 @@ def load_profile(session: Session, person: User, *, now: datetime | None = None,
 
 def _viewable_person(user_id: int) -> User:
     person = db.get_or_404(User, user_id)
-    if not can_view_profile(current_user, person):
+    if not can_view_profile(current_user, person) or not profile_visible(current_user, person):
         abort(404)  # the same answer as for nobody, so a private profile is not confirmed
     return person
 

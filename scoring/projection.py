@@ -39,7 +39,7 @@ def _after_flush(session, flush_context) -> None:
     """Note what changed in this flush (the collections still hold the flushed objects)."""
     for obj in session.dirty:
         if isinstance(obj, User):
-            if _changed(obj, "hidden_from_boards") or _changed(obj, "is_child"):
+            if _changed(obj, "hidden_from_boards") or _changed(obj, "is_child") or _changed(obj, "profile_hidden"):
                 session.info.setdefault(VISIBILITY_KEY, set()).add(obj.id)
             elif _changed(obj, "display_name"):
                 session.info.setdefault(PENDING_KEY, set()).add(("participants", obj.id))
