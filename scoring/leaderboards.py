@@ -29,7 +29,7 @@ from zoneinfo import ZoneInfo
 
 import redis
 from flask import current_app, has_app_context
-from sqlalchemy import Engine, and_, case, false, func, literal, or_, select, true, union_all
+from sqlalchemy import Engine, and_, case, func, literal, or_, select, true, union_all
 from sqlalchemy.orm import Session
 
 from accounts.models import Team, TeamMembership, User
@@ -270,12 +270,14 @@ class CampaignScope(ScopeKind):
         with db.engine.connect() as conn:
             found = self._campaigns(conn, [scope_id])
         if not found:
-            return false()
+            raise UnknownScope(self.param, f"No campaign with id {scope_id}.")
         return and_(LedgerEntry.kind.in_(self.KINDS),
                     LedgerEntry.claim_id.in_(campaigns.counted_claims_select(found[0])))
 
     def exists(self, conn, scope_id: int) -> bool:
-        return bool(self._campaigns(conn, [scope_id]))
+        """Always asked after ledger_filter, which reads the campaign (its definition is the
+        filter) and raises UnknownScope when there is none: one read, not two."""
+        return 0 < scope_id <= MAX_ROW_ID
 
     def window_totals(self, conn, board: str, live: list[Window], member_ids: Iterable[int]
                       ) -> dict[tuple[int, int], dict[str, tuple[int, int, int]]]:

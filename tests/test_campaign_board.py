@@ -8,6 +8,7 @@ import pytest
 from sqlalchemy import update
 
 from accounts import services as accounts
+from accounts.models import User
 from campaigns.models import Campaign
 from challenges import reviews
 from extensions import db
@@ -93,6 +94,23 @@ def test_children_and_hidden_people_are_never_on_a_campaign_board(board, town, c
     assert board.around("participants", shy.id, scope=scope) is None
     mine = board.around("participants", shy.id, scope=scope, include_hidden=True)
     assert mine.me.hidden and mine.me.rank == 1
+
+
+def test_a_child_is_never_on_a_campaign_board_but_sees_their_own_rank(board, town):
+    organiser, campaign = town
+    child, grown_up = make_user(name="Real Child Name"), make_user()
+    db.session.execute(update(User).where(User.id == child.id).values(is_child=True))
+    db.session.commit()
+    teacher = make_organiser()
+    make_team(teacher, members=(child,))
+    board.rebuild()
+    fix(organiser, child, teacher=teacher)
+    fix(organiser, grown_up)
+    scope = Scope("campaign", campaign.id)
+    assert ranking(board, scope=scope) == [(grown_up.id, 50)]
+    assert board.count("participants", "all", scope) == 1
+    assert board.around("participants", grown_up.id, scope=scope).rows == [board.top("participants", scope=scope)[0]]
+    assert board.standing_of("participants", child.id, scope=scope).hidden
 
 
 def test_windows_narrow_a_campaign_board(board, town):
@@ -183,4 +201,104 @@ def test_leaving_a_team_changes_nothing_on_a_campaign_board(redis_board, town):
     accounts.leave_team(db.session, actor=member, team=team)
     db.session.commit()
     assert ranking(redis_board, scope=Scope("campaign", campaign.id)) == [(member.id, 50)]
+    assert redis_board.drift() == []
+
+
+# --- pages and the API -------------------------------------------------------------------------
+
+def test_the_campaign_page_shows_its_board_and_your_place_never_a_childs_name(client, login, town):
+    organiser, campaign = town
+    players = [make_user(name=f"Fixer {n}") for n in range(6)]
+    for n, player in enumerate(players):
+        for _ in range(6 - n):
+            fix(organiser, player)
+    shy = make_user(name="Shy Fixer")
+    fix(organiser, shy)
+    set_hidden_from_boards(db.session, actor=shy, hidden=True)
+    db.session.commit()
+    login(players[3])
+    html = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert "Leaderboard" in html and "Fixer 0" in html and "Shy Fixer" not in html
+    assert "You are <strong>#4</strong> with 150 points in this campaign." in html
+    place = html.split("Your place in this campaign")[1].split("</table>")[0]
+    assert [name in place for name in ("Fixer 1", "Fixer 2", "Fixer 3 (you)", "Fixer 4", "Fixer 5")] == [True] * 5
+    assert "Fixer 0" not in place
+
+
+def test_the_leaderboards_page_shows_a_campaigns_whole_board(client, login, town):
+    organiser, campaign = town
+    ada, bo = make_user(name="Ada"), make_user(name="Bo")
+    fix(organiser, ada)
+    fix(organiser, bo, **OUTSIDE)
+    login(ada)
+    html = client.get(f"/leaderboards?campaign_id={campaign.id}").get_data(as_text=True)
+    assert campaign.title in html and "Ada" in html and ">Bo<" not in html
+    assert "You are <strong>#1</strong> with 50 points of all time." in html
+    teams = client.get(f"/leaderboards?campaign_id={campaign.id}&board=teams&window=week")
+    assert teams.status_code == 200
+
+
+@pytest.mark.parametrize("query", ["campaign_id=4242", "campaign_id=x", "campaign_id=0",
+                                   "campaign_id=99999999999999999999"])
+def test_an_unknown_campaign_on_the_page_is_404(client, ctx, query):
+    assert client.get(f"/leaderboards?{query}").status_code == 404
+
+
+def test_the_api_pages_a_campaigns_board_and_answers_around(client, town):
+    organiser, campaign = town
+    ada, bo = make_user(name="Ada"), make_user(name="Bo")
+    captain = make_user(name="Cap")
+    team = make_team(captain, name="Ants")
+    fix(organiser, ada)
+    fix(organiser, bo)
+    fix(organiser, bo)
+    fix(organiser, captain, team=team)
+    body = client.get(f"/api/v1/leaderboards/participants?campaign_id={campaign.id}&limit=2").get_json()
+    assert [(e["rank"], e["name"], e["points"]) for e in body["entries"]] == [(1, "Bo", 100), (2, "Ada", 50)]
+    assert f"campaign_id={campaign.id}" in body["next"]
+    teams = client.get(f"/api/v1/leaderboards/teams?campaign_id={campaign.id}").get_json()
+    assert [(e["name"], e["points"]) for e in teams["entries"]] == [("Ants", 50)]
+    around = client.get(f"/api/v1/leaderboards/participants/around/{ada.id}?campaign_id={campaign.id}").get_json()
+    assert around["member"]["rank"] in (2, 3) and around["member"]["points"] == 50
+
+
+@pytest.mark.parametrize("query", ["campaign_id=4242", "campaign_id=x", "campaign_id=0", "team_id=1&campaign_id=1"])
+def test_a_bad_campaign_scope_in_the_api_is_422_naming_campaign_id(client, town, query):
+    captain = make_user()
+    make_team(captain)
+    response = client.get(f"/api/v1/leaderboards/participants?{query}")
+    assert response.status_code == 422, response.get_data(as_text=True)
+    assert list(response.get_json()["error"]["fields"]) == ["campaign_id"]
+    around = client.get(f"/api/v1/leaderboards/participants/around/{captain.id}?{query}")
+    assert around.status_code == 422
+
+
+def test_the_commands_rebuild_and_verify_campaign_boards(runner, redis_board, town):
+    organiser, campaign = town
+    captain = make_user()
+    fix(organiser, captain, team=make_team(captain))
+    redis_board.client.flushdb()
+    drift = runner.invoke(args=["scoring", "verify"])
+    assert drift.exit_code == 1
+    for label in (f"participants campaign {campaign.id} all", f"teams campaign {campaign.id} week:"):
+        assert label in drift.output, label
+    rebuilt = runner.invoke(args=["scoring", "rebuild"])
+    assert rebuilt.exit_code == 0 and "campaign" in rebuilt.output
+    verified = runner.invoke(args=["scoring", "verify"])
+    assert verified.exit_code == 0 and "campaign" in verified.output
+
+
+def test_a_deleted_account_leaves_the_campaign_board_without_drift(redis_board, town):
+    from accounts import erasure, mydata
+    from tests.factories import PASSWORD
+
+    organiser, campaign = town
+    leaving, staying = make_user(name="Leaving Lark"), make_user()
+    fix(organiser, leaving)
+    fix(organiser, staying)
+    done = mydata.delete_account(db.session, actor=leaving, password=PASSWORD)
+    db.session.commit()
+    erasure.forget(done)
+    scope = Scope("campaign", campaign.id)
+    assert [s.name for s in redis_board.top("participants", scope=scope)] == [staying.display_name]
     assert redis_board.drift() == []
