@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -851,8 +852,12 @@ class RedisLeaderboard:
     name = "redis"
 
     def __init__(self, client: redis.Redis, sql: SqlLeaderboard, *, prefix: str = "fixquest:",
-                 top_cache_seconds: float = 0.0):
+                 top_cache_seconds: float = 0.0, auto_repair: bool = False):
         self.client = client
+        # auto_repair: rebuild in the background when Redis answers again after this process
+        # failed to reach it, and once on the first use if the projection is not built.
+        self.auto_repair = auto_repair
+        self._unsure = auto_repair  # True until Redis is known to hold a built projection
         self.sql = sql
         self.prefix = prefix
         self.calendar = sql.calendar
@@ -960,8 +965,10 @@ class RedisLeaderboard:
             result = read()
             if result is _UNBUILT and self._build_finished(board, window, scope):
                 result = read()
+            self._answered()
         except redis.RedisError:
             log.warning("redis unavailable; leaderboard read from SQL", exc_info=True)
+            self._unsure = "failed" if self.auto_repair else False
             return from_sql()
         if result is _UNBUILT:
             log.debug("leaderboard %s %s not built in redis; read from SQL", board, window)
@@ -1040,7 +1047,12 @@ class RedisLeaderboard:
             keys = self.keys(board, window, scope)
             commands.append(("EVALSHA", self._write.sha, 4, keys.public, keys.hidden, keys.version, keys.ready,
                              member_id, score, entries, 1 if hidden else 0, _expire_at(window, now)))
-        results = self._pipeline(commands, scripts=[self._write])[named:]
+        try:
+            results = self._pipeline(commands, scripts=[self._write])[named:]
+        except redis.RedisError:
+            self._unsure = "failed" if self.auto_repair else False  # the award stands; repaired when Redis answers
+            raise
+        self._answered()
         unbuilt = {(board, scope, window.key): window
                    for (board, scope, window, *_), result in zip(writes, results) if result == 2}
         if build and unbuilt:
@@ -1048,6 +1060,45 @@ class RedisLeaderboard:
             started = [s for s in started if s is not None]
             if started:
                 self._catch_up(min(started))
+
+    # repairs
+
+    def _answered(self) -> None:
+        """Redis answered. After this process failed to reach it (or on its first use), make
+        sure the projection is whole: if it was unreachable, the awards committed meanwhile
+        are missing from it, so it is rebuilt; on the first use, only if it is not built."""
+        if not self._unsure:
+            return
+        failed_before = self._unsure == "failed"
+        self._unsure = False
+        if failed_before or not self.client.exists(self.keys("participants", ALL_TIME).ready):
+            self.repair_soon()
+
+    def repair_soon(self) -> bool:
+        """Rebuild everything in a background thread of this process, unless another process
+        is already doing it (a lock in Redis). Returns whether this process started one."""
+        if not has_app_context():
+            return False
+        lock = f"{self.prefix}lb:repairing"
+        if not self.client.set(lock, "1", nx=True, ex=900):
+            return False
+        app = current_app._get_current_object()
+
+        def run() -> None:
+            with app.app_context():
+                try:
+                    log.warning("leaderboard projection: rebuilding from the ledger")
+                    self.rebuild()
+                except Exception:
+                    log.exception("leaderboard repair failed; run `flask --app app scoring rebuild`")
+                finally:
+                    try:
+                        self.client.delete(lock)
+                    except redis.RedisError:
+                        pass
+
+        threading.Thread(target=run, name="leaderboard-repair", daemon=True).start()
+        return True
 
     def _pipeline(self, commands: list[tuple], *, scripts) -> list:
         """Send raw commands in one round trip. EVALSHA is sent as is (redis-py's script
