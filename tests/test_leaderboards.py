@@ -487,6 +487,7 @@ def test_redis_refresh_with_older_data_cannot_overwrite_newer(redis_board):
     assert redis_board.standing_of("participants", a.id).points == 10
 
 
+@pytest.mark.board_swapped
 def test_redis_outage_falls_back_to_sql(app, ctx):
     sql = SqlLeaderboard(lambda: db.engine)
     dead = make_redis("redis://127.0.0.1:1/0")  # nothing listens there
