@@ -30,7 +30,7 @@ from types import MappingProxyType
 from zoneinfo import ZoneInfo
 
 from flask import current_app, has_app_context
-from sqlalchemy import ColumnElement, and_, exists, func, literal, null, or_, select, union_all
+from sqlalchemy import ColumnElement, and_, exists, literal, null, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -177,60 +177,32 @@ def credited_claims(user_id: int) -> ColumnElement[bool]:
     return or_(Claim.id.in_(listed), and_(Claim.user_id == user_id, ~lists_anyone))
 
 
-def contributions(session: Session, user_id: int, *, timezone: str, fixes: bool = True, reviews: bool = True,
-                  weeks: bool = True) -> Record:
-    """One query, counted by the database: approved fixes (with their problems' categories)
-    and completed reviews, and the weeks they fall in. A fix is placed in the week it was
-    submitted, so a reviewer's backlog never costs anyone a week of their streak; a review
-    in the week it was made. `fixes`, `reviews`, `weeks` False leave that part out (its
-    fields stay empty) when no badge still to be earned needs it.
-
-    On PostgreSQL the rows are grouped by week in the site's zone (`date_trunc('week', …)` of
-    the local time: ISO weeks start on Monday), so a person with thousands of reviews sends
-    back a row per week, not per review; elsewhere the moments come back and Python places
-    them (scoring.streaks.local_week)."""
-    if not (fixes or reviews or weeks):
-        return Record()
-    by_week = weeks and session.get_bind().dialect.name == "postgresql"
-
-    def when(moment):
-        if not weeks:
-            return null()
-        if by_week:
-            return func.date_trunc("week", func.timezone(timezone, moment))
-        return moment
-
-    parts = []
-    if fixes or weeks:
-        parts.append(select(literal("fix").label("kind"), Problem.category.label("category"),
-                            when(func.coalesce(Claim.submitted_at, Claim.decided_at)).label("at"))
-                     .select_from(Claim).join(Quest, Quest.id == Claim.quest_id)
-                     .outerjoin(Problem, Problem.id == Quest.problem_id)
-                     .where(Claim.status == ClaimStatus.approved.value, credited_claims(user_id)))
-    if reviews or weeks:
-        parts.append(select(literal("review").label("kind"), null().label("category"),
-                            when(Review.created_at).label("at")).where(Review.reviewer_id == user_id))
-    rows = union_all(*parts).subquery("done") if len(parts) > 1 else parts[0].subquery("done")
-    stmt = select(rows.c.kind, rows.c.category, rows.c.at, func.count()).group_by(rows.c.kind, rows.c.category,
-                                                                                  rows.c.at)
+def contributions(session: Session, user_id: int, *, timezone: str) -> Record:
+    """One query: every approved fix (with its problem's category) and every completed
+    review. A fix is placed in the week it was submitted, so a reviewer's backlog never
+    costs anyone a week of their streak; a review in the week it was made."""
+    fixes = (select(literal("fix").label("kind"), Claim.submitted_at.label("at"),
+                    Claim.decided_at.label("decided"), Problem.category.label("category"))
+             .select_from(Claim).join(Quest, Quest.id == Claim.quest_id)
+             .outerjoin(Problem, Problem.id == Quest.problem_id)
+             .where(Claim.status == ClaimStatus.approved.value, credited_claims(user_id)))
+    reviews = select(literal("review"), Review.created_at, null(), null()).where(Review.reviewer_id == user_id)
+    rows = session.execute(union_all(fixes, reviews)).all()
     fix_count = review_count = 0
     categories: set[str] = set()
-    active: set[date] = set()
-    for kind, category, at, n in session.execute(stmt):
+    weeks: set[date] = set()
+    for kind, at, decided, category in rows:
+        moment = at or decided
         if kind == "fix":
-            fix_count += n
+            fix_count += 1
             if category:
                 categories.add(category)
         else:
-            review_count += n
-        if at is not None:
-            active.add(at.date() if by_week else local_week(as_utc(_moment(at)), timezone))
-    return Record(fixes=fix_count, reviews=review_count, categories=frozenset(categories), weeks=frozenset(active))
-
-
-def _moment(value) -> datetime:
-    """A timestamp from a UNION on SQLite may come back as text."""
-    return datetime.fromisoformat(value) if isinstance(value, str) else value
+            review_count += 1
+        if moment is not None:
+            weeks.add(local_week(as_utc(moment), timezone))
+    return Record(fixes=fix_count, reviews=review_count, categories=frozenset(categories),
+                  weeks=frozenset(weeks))
 
 
 # --- the rules (pure) ----------------------------------------------------------------------
@@ -299,24 +271,18 @@ def evaluate(session: Session, *, user_id: int, now: datetime | None = None,
              settings: BadgeSettings | None = None, streaks: bool | None = None) -> list[BadgeAward]:
     """Award every rule badge `user_id` has newly earned, each once, and pay its points.
     Returns the awards this call made (an empty list if none, or if a concurrent
-    transaction made them). Only the rules of badges not yet held are evaluated, and only
-    the counts they need are read (all of them held: one query). Two queries when nothing is new; then one insert for the
+    transaction made them). Two queries when nothing is new; then one insert for the
     badges and one ledger insert per new badge (none when BADGE_POINTS is 0: a zero entry
     would only move the member's tie-break on the boards). Flushes; the caller commits.
     `streaks` None: on, except for a child whose teacher has not turned them on
     (childsafe.policy.streaks_enabled, asked only when a streak badge is about to be won)."""
     settings = settings or current_settings()
     now = now or utcnow()
-    held = held_codes(session, user_id)
-    badges = {code: b for code, b in catalogue(settings.categories).items() if b.metric and code not in held}
-    if not badges:
-        return []
-    wanted = {b.metric for b in badges.values()}
-    record = contributions(session, user_id, timezone=settings.timezone, fixes=bool(wanted & {FIXES, CATEGORY}),
-                           reviews=REVIEWS in wanted, weeks=STREAK in wanted and streaks is not False)
+    badges = catalogue(settings.categories)
+    record = contributions(session, user_id, timezone=settings.timezone)
     today = now.astimezone(ZoneInfo(settings.timezone)).date()
     streak = weekly_streak(record.weeks, today=today, enabled=streaks is not False)
-    new = earned_codes(record, badges.values(), streak=streak)
+    new = earned_codes(record, badges.values(), streak=streak) - held_codes(session, user_id)
     if streaks is None and any(badges[code].metric == STREAK for code in new):
         from childsafe.policy import streaks_enabled
 

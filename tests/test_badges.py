@@ -232,36 +232,6 @@ def test_evaluation_queries_stay_bounded_whatever_the_history(ctx):
     assert statements[large.id] == (3 + 6, 6)  # first, five, and four categories
 
 
-def test_someone_holding_every_rule_badge_is_evaluated_in_one_query(ctx):
-    organiser, player = make_organiser(), make_user()
-    fix(organiser, player)
-    held = [code for code, badge in catalogue(PAID.categories).items() if badge.metric]
-    db.session.execute(delete(BadgeAward).where(BadgeAward.user_id == player.id))
-    db.session.add_all(BadgeAward(user_id=player.id, code=code, awarded_at=utcnow()) for code in held)
-    db.session.commit()
-    player_id = player.id
-    with counting(db.engine) as sent:
-        assert evaluate(db.session, user_id=player_id, settings=PAID) == []
-    assert len(sent) == 1  # what they hold: nothing is left to count
-
-
-def test_a_reviewer_with_every_review_badge_still_earns_a_streak_from_their_reviews(ctx):
-    organiser = make_organiser()
-    for code in ("reviewer-10", "reviewer-50"):
-        db.session.add(BadgeAward(user_id=organiser.id, code=code, awarded_at=utcnow()))
-    db.session.commit()
-    now = utcnow()
-    for weeks_ago in range(4):
-        claim = make_claim(make_user(), make_quest(organiser), submit=True)
-        approve(organiser, claim)
-        db.session.execute(update(Review).where(Review.claim_id == claim.id)
-                           .values(created_at=now - timedelta(weeks=weeks_ago)))
-    db.session.commit()
-    assert [award.code for award in evaluate(db.session, user_id=organiser.id, now=now)] == ["streak-4"]
-    record = badges.contributions(db.session, organiser.id, timezone="Europe/London", fixes=False, weeks=False)
-    assert (record.fixes, record.reviews, record.weeks) == (0, 4, frozenset())
-
-
 def test_badges_of_lists_earned_badges_oldest_first_and_keeps_retired_categories(ctx):
     organiser, player = make_organiser(), make_user()
     fix(organiser, player, category="litter")
