@@ -103,6 +103,8 @@ def redis_url() -> str | None:
 def app(database_url, redis_url):
     app = create_app(app_config(database_url, redis_url))
     app.test_client_class = CsrfClient
+    if app.extensions["fixquest.redis"] is not None:
+        app.extensions["fixquest.redis"].flushdb()  # nothing left by an earlier run is checked against this one
     return app
 
 
