@@ -85,7 +85,7 @@ def register_extensions(app: Flask) -> None:
         client = make_redis(app.config["REDIS_URL"])
     app.extensions["fixquest.redis"] = client
     app.extensions["fixquest.leaderboard"] = (
-        RedisLeaderboard(client, sql_board) if client is not None else sql_board)
+        RedisLeaderboard(client, sql_board, auto_repair=not app.testing) if client is not None else sql_board)
     projection.install()
 
     from media import services as media_services

@@ -313,17 +313,19 @@ def window_arg(raw: str | None) -> str:
 
 
 def board_args(**more) -> dict:
-    return read_args(window=window_arg, team_id=int_arg(default=0, minimum=1, maximum=MAX_ID), **more)
+    return read_args(window=window_arg, team_id=int_arg(default=0, minimum=1, maximum=MAX_ID),
+                     campaign_id=int_arg(default=0, minimum=1, maximum=MAX_ID), **more)
 
 
 @bp.get("/leaderboards/<any(participants, teams):board>")
 def leaderboard(board: str):
-    """A page of a board; `team_id`: that team's members, ranked by their own points."""
+    """A page of a board; `team_id`: that team's members, ranked by their own points;
+    `campaign_id`: the people or teams behind the fixes the campaign counts, by their points."""
     args = board_args(limit=int_arg(default=10, minimum=1, maximum=MAX_PAGE_SIZE),
                       offset=int_arg(default=0, minimum=0, maximum=2**31 - 1))
-    rows, more = board_page(board, window=args["window"], team_id=args["team_id"], limit=args["limit"],
-                            offset=args["offset"])
-    kept = {"window": args["window"], **({"team_id": args["team_id"]} if args["team_id"] else {})}
+    rows, more = board_page(board, window=args["window"], team_id=args["team_id"], campaign_id=args["campaign_id"],
+                            limit=args["limit"], offset=args["offset"])
+    kept = {"window": args["window"], **{name: args[name] for name in ("team_id", "campaign_id") if args[name]}}
     return {"entries": [board_entry_json(row) for row in rows], "window": window_key(args["window"]),
             "next": url_for("api.leaderboard", board=board, **kept, limit=args["limit"],
                             offset=args["offset"] + args["limit"]) if more else None}
@@ -334,7 +336,8 @@ def leaderboard_around(board: str, member_id: int):
     """A member's standing with `span` (default 2) places above and below; 404 for a member
     without points in the window or hidden from public boards."""
     args = board_args(span=int_arg(default=2, minimum=0, maximum=10))
-    found = public_around(board, member_id, window=args["window"], team_id=args["team_id"], span=args["span"])
+    found = public_around(board, member_id, window=args["window"], team_id=args["team_id"],
+                          campaign_id=args["campaign_id"], span=args["span"])
     return {"member": board_entry_json(found.me), "entries": [board_entry_json(row) for row in found.rows],
             "window": window_key(args["window"])}
 

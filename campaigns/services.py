@@ -242,6 +242,27 @@ def _campaign_fixes(campaign: Campaign, *columns) -> Select:
                         since=campaign.starts_at or campaign.ends_at, until=campaign.ends_at)
 
 
+def place_filters(campaign: Campaign) -> list[ColumnElement[bool]]:
+    """Problems in the campaign's area and categories (the claims' problems, joined)."""
+    clauses = [in_area(area_of(campaign))]
+    if campaign.category_list:
+        clauses.append(Problem.category.in_(campaign.category_list))
+    return clauses
+
+
+def counted_claim_filters(campaign: Campaign) -> list[ColumnElement[bool]]:
+    """Claims in the campaign's place that count: approved, decided inside its window (the
+    rest of `_campaign_fixes`, kept apart so a leaderboard can tell a claim that stopped
+    counting, reversed, from one that never touched the campaign)."""
+    since = campaign.starts_at or campaign.ends_at
+    return [Claim.status == ClaimStatus.approved.value, Claim.decided_at >= since, Claim.decided_at < campaign.ends_at]
+
+
+def counted_claims_select(campaign: Campaign) -> Select:
+    """Ids of the claims the campaign counts (the campaign leaderboard's rows are theirs)."""
+    return _campaign_fixes(campaign, Claim.id)
+
+
 def counted_problems_select(campaign: Campaign) -> Select:
     """Ids of the problems the campaign counts (a subquery for other lists)."""
     return _campaign_fixes(campaign, Problem.id)

@@ -24,6 +24,7 @@ from media.images import PhotoRejected
 from media.services import read_uploads
 from media.views import upload_settings
 from moderation.visibility import problem_visible
+from scoring.views import campaign_boards
 from timeutil import utcnow
 from web import apply_errors, flash_form_errors
 
@@ -76,8 +77,10 @@ def _campaign_page(campaign: Campaign, *, pledge_form: PledgeForm | None = None,
     tokens = (services.tokens_of(db.session, current_user.id, token_points=_token_points())
               if current_user.is_authenticated else None)
     counted = services.counted_problems_select(campaign)
+    shown = services.phase(campaign, now) in ("active", "finished")
     return render_template(
-        "campaigns/campaign.html", campaign=campaign, state=state, milestones=milestones,
+        "campaigns/campaign.html", boards=campaign_boards(campaign.id) if shown else None,
+        campaign=campaign, state=state, milestones=milestones,
         recent=recent[-1] if recent else None, phase=services.phase(campaign, now),
         contributors=services.contributors(db.session, campaign),
         pledged=services.pledge_totals(db.session, [campaign.id]).get(campaign.id, (0, 0)), tokens=tokens,

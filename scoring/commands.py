@@ -1,7 +1,8 @@
 """`flask --app app scoring ...`: maintain the leaderboard projection.
 
 Both commands cover every live window (all-time, this week, this month, running seasons)
-of both boards and of every team's members, plus the display names Redis serves.
+of both boards and of every scope Redis keeps (teams' and classes' members, started
+campaigns), plus the display names Redis serves.
 """
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ def rebuild_command() -> None:
         click.echo("No REDIS_URL: leaderboards are read from SQL, nothing to rebuild.")
         return
     written = board.rebuild()
-    click.echo(f"Rebuilt leaderboards ({_windows(board)}; whole boards and team scopes): "
+    click.echo(f"Rebuilt leaderboards ({_windows(board)}; whole boards, team, class and campaign scopes): "
                f"{written} standings written.")
 
 
@@ -44,4 +45,5 @@ def verify_command() -> None:
         click.echo(line)
     if drift:
         raise click.ClickException(f"{len(drift)} standings differ; run `flask --app app scoring rebuild`.")
-    click.echo(f"Leaderboards match the ledger ({_windows(board)}; whole boards, team scopes and names).")
+    click.echo(f"Leaderboards match the ledger ({_windows(board)}; whole boards, team, class and campaign "
+               "scopes, and names).")

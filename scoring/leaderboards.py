@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import secrets
+import threading
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -131,6 +132,7 @@ class ScopeKind:
     param: str                  # the request parameter naming a group, e.g. "team_id"
     boards: tuple[str, ...]     # the boards it applies to
     projected: bool = True      # False: the Redis projection keeps no copy; reads go to SQL
+    by_rows: bool = False       # True: filters ledger rows (its own totals), not members
 
     def ledger_filter(self, scope_id: int):
         """SQL condition on ledger_entries: the rows that count in this scope."""
@@ -233,7 +235,103 @@ class EventScope(ScopeKind):
         return []
 
 
-SCOPE_KINDS: dict[str, ScopeKind] = {"team": TeamScope(), "class": ClassScope(), "event": EventScope()}
+class CampaignScope(ScopeKind):
+    """A campaign's board: participants and teams ranked by the points of the fixes that
+    count towards the campaign, by the campaign's own definition (campaigns.services): the
+    award, rescore and reversal rows of approved claims on quests made from problems in its
+    area and categories, decided inside its window. A reversed claim stops counting, so its
+    people leave the board (unless other fixes keep them on it). Windows (week, month,
+    season) narrow the rows further by when they were written.
+
+    It filters ledger rows, so the Redis projection keeps its own totals per campaign
+    (`window_totals`), for every campaign that has started; written after commit like the
+    rest, rebuilt and verified by `flask scoring rebuild/verify`."""
+
+    kind, param, boards = "campaign", "campaign_id", ("participants", "teams")
+    by_rows = True
+    KINDS = ("award", "rescore", "reversal")
+
+    @staticmethod
+    def _campaigns(conn, ids: Iterable[int] | None = None, *, started: bool = False) -> list:
+        """Transient Campaign objects (their fields only: nothing attached to a session)."""
+        from campaigns.models import Campaign
+
+        table = Campaign.__table__
+        stmt = select(table).order_by(table.c.id)
+        if ids is not None:
+            stmt = stmt.where(table.c.id.in_([i for i in ids if 0 < i <= MAX_ROW_ID]))
+        if started:
+            stmt = stmt.where(table.c.starts_at.is_not(None))
+        return [Campaign(**row._mapping) for row in conn.execute(stmt)]
+
+    def ledger_filter(self, scope_id: int):
+        from campaigns import services as campaigns
+        from extensions import db
+
+        with db.engine.connect() as conn:
+            found = self._campaigns(conn, [scope_id])
+        if not found:
+            raise UnknownScope(self.param, f"No campaign with id {scope_id}.")
+        return and_(LedgerEntry.kind.in_(self.KINDS),
+                    LedgerEntry.claim_id.in_(campaigns.counted_claims_select(found[0])))
+
+    def exists(self, conn, scope_id: int) -> bool:
+        """Always asked after ledger_filter, which reads the campaign (its definition is the
+        filter) and raises UnknownScope when there is none: one read, not two."""
+        return 0 < scope_id <= MAX_ROW_ID
+
+    def window_totals(self, conn, board: str, live: list[Window], member_ids: Iterable[int]
+                      ) -> dict[tuple[int, int], dict[str, tuple[int, int, int]]]:
+        """{(member, campaign id): {window key: (points, last_id, entries)}} for the members
+        with any payout on a claim in a started campaign's place; a pair whose claims no
+        longer count (reversed) has an empty dict: the projection removes it. One statement
+        (a part per campaign), none without campaigns."""
+        from campaigns import services as campaigns
+        from challenges.models import Claim, Problem, Quest
+
+        member_ids = sorted(member_ids)
+        found = self._campaigns(conn, started=True) if member_ids else []
+        if not found:
+            return {}
+        member = _member_column(board)
+        parts = []
+        for campaign in found:
+            counted = and_(LedgerEntry.kind.in_(self.KINDS), *campaigns.counted_claim_filters(campaign))
+            columns = [literal(campaign.id).label("scope_id"), member.label("member_id")]
+            for i, window in enumerate(live):
+                inside = and_(counted, *_window_conditions(window))
+                columns += [func.sum(case((inside, LedgerEntry.amount))).label(f"p{i}"),
+                            func.max(case((inside, LedgerEntry.id))).label(f"l{i}"),
+                            func.count(case((inside, LedgerEntry.id))).label(f"n{i}")]
+            parts.append(select(*columns).select_from(LedgerEntry)
+                         .join(Claim, Claim.id == LedgerEntry.claim_id)
+                         .join(Quest, Quest.id == Claim.quest_id)
+                         .join(Problem, Problem.id == Quest.problem_id)
+                         .where(member.in_(member_ids), *campaigns.place_filters(campaign))
+                         .group_by(member))
+        totals: dict[tuple[int, int], dict[str, tuple[int, int, int]]] = {}
+        for row in conn.execute(union_all(*parts) if len(parts) > 1 else parts[0]):
+            values = row._mapping
+            totals[(row.member_id, row.scope_id)] = {
+                window.key: (int(values[f"p{i}"]), values[f"l{i}"], values[f"n{i}"])
+                for i, window in enumerate(live) if values[f"n{i}"]}
+        return totals
+
+    def groups_of(self, conn, member_ids=None):
+        """(participant, campaign) pairs on a campaign's board (erasure removes them)."""
+        if member_ids is None:
+            return []
+        live = [ALL_TIME]
+        return [pair for pair, windows_ in self.window_totals(conn, "participants", live, member_ids).items()
+                if windows_]
+
+    def all_ids(self, conn):
+        """The campaigns the projection keeps: those that have started."""
+        return [c.id for c in self._campaigns(conn, started=True)]
+
+
+SCOPE_KINDS: dict[str, ScopeKind] = {"team": TeamScope(), "class": ClassScope(), "event": EventScope(),
+                                     "campaign": CampaignScope()}
 
 
 def team_scope(team_id: int | None) -> Scope | None:
@@ -569,15 +667,21 @@ def decode_points(score: float | str) -> int:
 
 # Compare-and-set by version (the member's number of ledger entries in the window, which
 # only grows): a refresh that read older data can never overwrite a newer one. Moves the
-# member between the visible and hidden sets. Returns 1, 2 if the set is not built yet
+# member between the visible and hidden sets; a score of 'gone' removes the member from a
+# scope that filters rows (a campaign whose only counted fix was reversed). Returns 1, 2 if the set is not built yet
 # (the caller builds it), or 0 if the stored version was newer.
 _WRITE = """
 local current = tonumber(redis.call('HGET', KEYS[3], ARGV[1]) or '-1')
 if tonumber(ARGV[3]) < current then return 0 end
-local into, out = KEYS[1], KEYS[2]
-if ARGV[4] == '1' then into, out = KEYS[2], KEYS[1] end
-redis.call('ZREM', out, ARGV[1])
-redis.call('ZADD', into, ARGV[2], ARGV[1])
+if ARGV[2] == 'gone' then
+  redis.call('ZREM', KEYS[1], ARGV[1])
+  redis.call('ZREM', KEYS[2], ARGV[1])
+else
+  local into, out = KEYS[1], KEYS[2]
+  if ARGV[4] == '1' then into, out = KEYS[2], KEYS[1] end
+  redis.call('ZREM', out, ARGV[1])
+  redis.call('ZADD', into, ARGV[2], ARGV[1])
+end
 redis.call('HSET', KEYS[3], ARGV[1], ARGV[3])
 if ARGV[5] ~= '0' then
   for i = 1, 3 do redis.call('EXPIREAT', KEYS[i], ARGV[5]) end
@@ -750,8 +854,12 @@ class RedisLeaderboard:
     name = "redis"
 
     def __init__(self, client: redis.Redis, sql: SqlLeaderboard, *, prefix: str = "fixquest:",
-                 top_cache_seconds: float = 0.0):
+                 top_cache_seconds: float = 0.0, auto_repair: bool = False):
         self.client = client
+        # auto_repair: rebuild in the background when Redis answers again after this process
+        # failed to reach it, and once on the first use if the projection is not built.
+        self.auto_repair = auto_repair
+        self._unsure = auto_repair  # True until Redis is known to hold a built projection
         self.sql = sql
         self.prefix = prefix
         self.calendar = sql.calendar
@@ -770,6 +878,8 @@ class RedisLeaderboard:
         key = self.calendar.key_of(window)
         if scope is None:
             return BoardKeys(f"{self.prefix}lb:{board}:{key}")
+        if len(scope_kind(board, scope).boards) > 1:  # a campaign ranks participants and teams
+            return BoardKeys(f"{self.prefix}lb:{scope.kind}:{scope.id}:{board}:{key}")
         return BoardKeys(f"{self.prefix}lb:{scope.kind}:{scope.id}:{key}")
 
     def names_key(self, board: str) -> str:
@@ -857,8 +967,10 @@ class RedisLeaderboard:
             result = read()
             if result is _UNBUILT and self._build_finished(board, window, scope):
                 result = read()
+            self._answered()
         except redis.RedisError:
             log.warning("redis unavailable; leaderboard read from SQL", exc_info=True)
+            self._unsure = "failed" if self.auto_repair else False
             return from_sql()
         if result is _UNBUILT:
             log.debug("leaderboard %s %s not built in redis; read from SQL", board, window)
@@ -913,7 +1025,7 @@ class RedisLeaderboard:
             return
         self._top_cache.clear()
         now = self.calendar.now()
-        writes: list[tuple[str, Scope | None, Window, int, int, int, bool]] = []
+        writes: list[tuple[str, Scope | None, Window, int, int | str, int, bool]] = []
         names: dict[str, dict[str, str]] = {}
         with self.sql.engine.connect() as conn:
             live = self.calendar.live(conn)
@@ -929,6 +1041,7 @@ class RedisLeaderboard:
                         score = encode_score(totals[0], totals[1])
                         for scope in (None, *groups.get(member_id, ())):
                             writes.append((board, scope, window, member_id, score, totals[2], now_.hidden))
+                writes += _row_scope_writes(conn, board, live, found)
         commands: list[tuple] = [("HSET", self.names_key(board), *(x for pair in mapping.items() for x in pair))
                                  for board, mapping in names.items() if mapping]
         named = len(commands)
@@ -936,7 +1049,12 @@ class RedisLeaderboard:
             keys = self.keys(board, window, scope)
             commands.append(("EVALSHA", self._write.sha, 4, keys.public, keys.hidden, keys.version, keys.ready,
                              member_id, score, entries, 1 if hidden else 0, _expire_at(window, now)))
-        results = self._pipeline(commands, scripts=[self._write])[named:]
+        try:
+            results = self._pipeline(commands, scripts=[self._write])[named:]
+        except redis.RedisError:
+            self._unsure = "failed" if self.auto_repair else False  # the award stands; repaired when Redis answers
+            raise
+        self._answered()
         unbuilt = {(board, scope, window.key): window
                    for (board, scope, window, *_), result in zip(writes, results) if result == 2}
         if build and unbuilt:
@@ -944,6 +1062,45 @@ class RedisLeaderboard:
             started = [s for s in started if s is not None]
             if started:
                 self._catch_up(min(started))
+
+    # repairs
+
+    def _answered(self) -> None:
+        """Redis answered. After this process failed to reach it (or on its first use), make
+        sure the projection is whole: if it was unreachable, the awards committed meanwhile
+        are missing from it, so it is rebuilt; on the first use, only if it is not built."""
+        if not self._unsure:
+            return
+        failed_before = self._unsure == "failed"
+        self._unsure = False
+        if failed_before or not self.client.exists(self.keys("participants", ALL_TIME).ready):
+            self.repair_soon()
+
+    def repair_soon(self) -> bool:
+        """Rebuild everything in a background thread of this process, unless another process
+        is already doing it (a lock in Redis). Returns whether this process started one."""
+        if not has_app_context():
+            return False
+        lock = f"{self.prefix}lb:repairing"
+        if not self.client.set(lock, "1", nx=True, ex=900):
+            return False
+        app = current_app._get_current_object()
+
+        def run() -> None:
+            with app.app_context():
+                try:
+                    log.warning("leaderboard projection: rebuilding from the ledger")
+                    self.rebuild()
+                except Exception:
+                    log.exception("leaderboard repair failed; run `flask --app app scoring rebuild`")
+                finally:
+                    try:
+                        self.client.delete(lock)
+                    except redis.RedisError:
+                        pass
+
+        threading.Thread(target=run, name="leaderboard-repair", daemon=True).start()
+        return True
 
     def _pipeline(self, commands: list[tuple], *, scripts) -> list:
         """Send raw commands in one round trip. EVALSHA is sent as is (redis-py's script
@@ -1088,9 +1245,10 @@ class RedisLeaderboard:
             for board in BOARDS:
                 self._write_all_names(conn, batch, board)
             for board in BOARDS:
-                kinds = [k for k in SCOPE_KINDS.values() if board in k.boards and k.projected]
+                kinds = _copied_kinds(board)
                 memberships = {k.kind: _group_map(k.groups_of(conn)) for k in kinds}
                 scope_ids = {k.kind: k.all_ids(conn) for k in kinds}
+                row_scopes = [Scope(k.kind, scope_id) for k in _row_kinds(board) for scope_id in k.all_ids(conn)]
                 for window in live:
                     per_scope: dict[Scope, list[_Row]] = defaultdict(list)
 
@@ -1107,6 +1265,9 @@ class RedisLeaderboard:
                         for scope_id in ids:
                             scope = Scope(kind, scope_id)
                             written += self._build_into(batch, board, scope, window, per_scope.get(scope, []))
+                    for scope in row_scopes:
+                        written += self._build_into(batch, board, scope, window,
+                                                    list(_standing_rows(conn, board, window, scope)))
                     batch.send()
         self._catch_up(started)
         return written
@@ -1131,10 +1292,15 @@ class RedisLeaderboard:
         with self.sql.engine.connect() as conn:
             live = self.calendar.live(conn)
             for board in BOARDS:
-                kinds = [k for k in SCOPE_KINDS.values() if board in k.boards and k.projected]
+                kinds = _copied_kinds(board)
                 memberships = {k.kind: _group_map(k.groups_of(conn)) for k in kinds}
                 scope_ids = {k.kind: k.all_ids(conn) for k in kinds}
+                row_scopes = [Scope(k.kind, scope_id) for k in _row_kinds(board) for scope_id in k.all_ids(conn)]
                 for window in live:
+                    for scope in row_scopes:
+                        problems += self._compare(board, scope, window, {
+                            row.member_id: (encode_score(row.points, row.last_id), row.hidden)
+                            for row in _standing_rows(conn, board, window, scope)})
                     expected: dict[int, tuple[int, bool]] = {}
                     per_scope: dict[Scope, dict[int, tuple[int, bool]]] = defaultdict(dict)
                     for row in _standing_rows(conn, board, window):
@@ -1225,11 +1391,39 @@ def _window_totals(conn, board: str, live: list[Window], member_ids: set[int]) -
     return found
 
 
+def _copied_kinds(board: str) -> list[ScopeKind]:
+    """Projected kinds that narrow by membership: their sets copy whole-board standings."""
+    return [k for k in SCOPE_KINDS.values() if board in k.boards and k.projected and not k.by_rows]
+
+
+def _row_kinds(board: str) -> list[ScopeKind]:
+    """Projected kinds that filter ledger rows: their sets hold totals of their own."""
+    return [k for k in SCOPE_KINDS.values() if board in k.boards and k.projected and k.by_rows]
+
+
+def _row_scope_writes(conn, board: str, live: list[Window], found: dict[int, _MemberNow]) -> list[tuple]:
+    """Writes for the row-filtering scopes (campaigns) the members have payouts in. The
+    version is the member's entry count on the whole board in that window (it only grows,
+    like a scope's own count, and also grows when a reversal takes a member off)."""
+    writes = []
+    for kind in _row_kinds(board):
+        for (member_id, scope_id), per_window in kind.window_totals(conn, board, live, found).items():
+            whole = found[member_id]
+            for window in live:
+                totals = whole.windows.get(window.key)
+                if totals is None:
+                    continue
+                mine = per_window.get(window.key)
+                score = "gone" if mine is None else encode_score(mine[0], mine[1])
+                writes.append((board, Scope(kind.kind, scope_id), window, member_id, score, totals[2], whole.hidden))
+    return writes
+
+
 def _groups(conn, board: str, member_ids: Iterable[int]) -> dict[int, list[Scope]]:
     groups: dict[int, list[Scope]] = defaultdict(list)
     member_ids = sorted(member_ids)
-    for kind in SCOPE_KINDS.values():
-        if board in kind.boards and kind.projected and member_ids:
+    for kind in _copied_kinds(board):
+        if member_ids:
             for member_id, scope_id in kind.groups_of(conn, member_ids):
                 groups[member_id].append(Scope(kind.kind, scope_id))
     return groups

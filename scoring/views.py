@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from accounts.models import Team, TeamMembership
+from campaigns.models import Campaign
 from childsafe.policy import refuse_public
 from extensions import db
 from scoring import windows
@@ -39,11 +40,21 @@ def board_rows(board: str, *, window: str | Window = "all", scope: Scope | None 
     return backend().top(board, window=window, scope=scope, limit=limit, offset=offset)
 
 
+def board_scope(*, team_id: int | None = None, campaign_id: int | None = None) -> Scope | None:
+    """The scope query parameters name: one team's members, or a campaign's board."""
+    if team_id and campaign_id:
+        raise UnknownScope("campaign_id", "Choose a team or a campaign, not both.")
+    if campaign_id:
+        return Scope("campaign", campaign_id)
+    return team_scope(team_id)
+
+
 def board_page(board: str, *, window: str | Window = "all", team_id: int | None = None,
-               limit: int = 10, offset: int = 0) -> tuple[list[Standing], bool]:
-    """A page of a board (of one team's members, with team_id) and whether more follow
-    (one read: it asks for one row more)."""
-    rows = board_rows(board, window=window, scope=team_scope(team_id), limit=limit + 1, offset=offset)
+               campaign_id: int | None = None, limit: int = 10, offset: int = 0) -> tuple[list[Standing], bool]:
+    """A page of a board (of one team's members, with team_id; of a campaign's, with
+    campaign_id) and whether more follow (one read: it asks for one row more)."""
+    rows = board_rows(board, window=window, scope=board_scope(team_id=team_id, campaign_id=campaign_id),
+                      limit=limit + 1, offset=offset)
     return rows[:limit], len(rows) > limit
 
 
@@ -62,10 +73,11 @@ def is_window_name(name: str) -> bool:
 
 
 def public_around(board: str, member_id: int, *, window: str | Window = "all", team_id: int | None = None,
-                  span: int = SPAN) -> Around:
+                  campaign_id: int | None = None, span: int = SPAN) -> Around:
     """A member's public standing with `span` places either side; NotOnBoard (404) for someone
     hidden or without points in the window."""
-    found = backend().around(board, member_id, window=window, scope=team_scope(team_id), span=span)
+    found = backend().around(board, member_id, window=window, span=span,
+                             scope=board_scope(team_id=team_id, campaign_id=campaign_id))
     if found is None:
         raise NotOnBoard(board, member_id)
     return found
@@ -123,9 +135,10 @@ def leaderboards():
     calendar = backend().calendar
     now, zone, seasons = calendar.now(), calendar.zone, calendar.seasons()
     by_id = {s.id: s for s in seasons}
-    chosen = {name: request.args.get(name) for name in ("window", "board", "team_id", "page")}
+    chosen = {name: request.args.get(name) for name in ("window", "board", "team_id", "campaign_id", "page")}
+    default = "all" if chosen["campaign_id"] else "week"  # a campaign's board: its own dates
     try:
-        window = windows.resolve(chosen["window"] or "week", now=now, zone=zone, season=by_id.get)
+        window = windows.resolve(chosen["window"] or default, now=now, zone=zone, season=by_id.get)
     except UnknownWindow:
         abort(404)
     common = dict(choices=_choices(seasons), my_teams=_my_teams(), phrase=_phrase, title=_title)
@@ -141,12 +154,15 @@ def _detail(window: Window, chosen: dict, common: dict):
     board = chosen["board"] or "participants"
     if board not in BOARDS:
         abort(404)
-    team = None
+    team = campaign = None
     if chosen["team_id"]:
-        team = db.session.get(Team, int(chosen["team_id"])) if chosen["team_id"].isdigit() else None
-        if team is None or board != "participants":
+        team = _get_or_404(Team, chosen["team_id"])
+        if board != "participants" or chosen["campaign_id"]:
             abort(404)
-    scope, page = team_scope(team.id if team else None), _page_number()
+    if chosen["campaign_id"]:
+        campaign = _get_or_404(Campaign, chosen["campaign_id"])
+    scope = (Scope("campaign", campaign.id) if campaign else team_scope(team.id if team else None))
+    page = _page_number()
     try:
         total = backend().count(board, window, scope)
     except UnknownScope:
@@ -156,13 +172,35 @@ def _detail(window: Window, chosen: dict, common: dict):
         abort(404)
     rows = board_rows(board, window=window, scope=scope, limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
     my_team_ids = [team_id for team_id, _ in common["my_teams"]]
-    team_standings = ([s for s in (backend().standing_of("teams", t, window=window) for t in my_team_ids) if s]
-                      if board == "teams" else [])
-    detail = dict(board=board, window=window, team=team, rows=rows, page=page, pages=pages,
+    team_standings = ([s for s in (backend().standing_of("teams", t, window=window, scope=scope)
+                                   for t in my_team_ids) if s] if board == "teams" else [])
+    scope_args = {"team_id": team.id} if team else {"campaign_id": campaign.id} if campaign else {}
+    detail = dict(board=board, window=window, team=team, campaign=campaign, rows=rows, page=page, pages=pages,
                   total=total, mine=_my_place(board, window, scope), team_standings=team_standings,
-                  my_team_ids=set(my_team_ids), link_args={"board": board, "window": window.name,
-                                                           **({"team_id": team.id} if team else {})})
+                  my_team_ids=set(my_team_ids), scope_args=scope_args,
+                  link_args={"board": board, "window": window.name, **scope_args})
     return render_template("scoring/leaderboards.html", sections=[], detail=detail, **common)
+
+
+def _get_or_404(model, raw: str):
+    found = db.session.get(model, int(raw)) if raw.isdigit() and 0 < int(raw) <= 2**31 - 1 else None
+    if found is None:
+        abort(404)
+    return found
+
+
+@dataclass(frozen=True)
+class CampaignBoards:
+    """A campaign page's leaderboard: the top of each board and the viewer's own place."""
+
+    boards: dict[str, list[Standing]]
+    mine: Around | None
+
+
+def campaign_boards(campaign_id: int, *, limit: int = OVERVIEW_SIZE) -> CampaignBoards:
+    scope = Scope("campaign", campaign_id)
+    return CampaignBoards({b: board_rows(b, scope=scope, limit=limit) for b in BOARDS},
+                          _my_place("participants", backend().calendar.resolve("all"), scope))
 
 
 @bp.post("/me/leaderboard-visibility")

@@ -103,6 +103,8 @@ def redis_url() -> str | None:
 def app(database_url, redis_url):
     app = create_app(app_config(database_url, redis_url))
     app.test_client_class = CsrfClient
+    if app.extensions["fixquest.redis"] is not None:
+        app.extensions["fixquest.redis"].flushdb()  # nothing left by an earlier run is checked against this one
     return app
 
 
@@ -125,11 +127,32 @@ def wipe(app) -> None:
             jobs.clear()  # background jobs left by this test must not run against the next one
 
 
+def _check_projection(app) -> None:
+    """On the Redis run, every test's scenario must leave the Redis leaderboards exactly as
+    the ledger says (what `flask scoring verify` checks). Background work still queued by
+    the test is not the projection's concern: the check runs before the wipe."""
+    backend = app.extensions["fixquest.leaderboard"]
+    if backend.name != "redis":
+        return
+    with app.app_context():
+        drift = backend.drift()
+    assert drift == [], "the Redis leaderboards drifted from the ledger:\n" + "\n".join(drift[:20])
+
+
 @pytest.fixture(autouse=True)
 def _clean(request):
     yield
     if "app" in request.fixturenames:
-        wipe(request.getfixturevalue("app"))
+        app = request.getfixturevalue("app")
+        # A test that put another leaderboard in the app's place (the board fixtures, or by
+        # hand: marked board_swapped) wrote its awards elsewhere: the app's Redis missed them.
+        swapped = ({"board", "redis_board"} & set(request.fixturenames) or request.node.get_closest_marker(
+            "board_swapped") or request.node.get_closest_marker("no_drift_check"))
+        try:
+            if not swapped and os.environ.get("FIXQUEST_SKIP_DRIFT_CHECK") != "1":
+                _check_projection(app)
+        finally:
+            wipe(app)
 
 
 @pytest.fixture

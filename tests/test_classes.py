@@ -415,6 +415,7 @@ def test_deleting_the_children_keeps_the_class_totals_and_leaves_nothing_about_t
         assert child_login(app, card)[1].status_code == 422
 
 
+@pytest.mark.no_drift_check(reason="erases without the view's erasure.forget; stand-ins are projected only at their next refresh")
 def test_a_deleted_childs_claim_reversed_later_still_balances_the_class(app, ctx):
     teacher = make_organiser()
     _, school_class, cards, _ = create_class(app, teacher, size=1)

@@ -101,6 +101,7 @@ def test_nonsense_places_are_a_400_with_a_clear_message(client, ctx, query, mess
     assert client.get(f"/impact.csv?{PLACE}&table=people").status_code == 400
 
 
+@pytest.mark.no_drift_check(reason="moves the campaign's start with a bulk UPDATE")
 def test_a_campaigns_impact_counts_its_window_area_and_categories(client, town):
     campaign = make_campaign(town, categories=["pothole"])
     db.session.execute(update(type(campaign)).values(starts_at=utcnow() - timedelta(days=30)))

@@ -487,6 +487,7 @@ def test_redis_refresh_with_older_data_cannot_overwrite_newer(redis_board):
     assert redis_board.standing_of("participants", a.id).points == 10
 
 
+@pytest.mark.board_swapped
 def test_redis_outage_falls_back_to_sql(app, ctx):
     sql = SqlLeaderboard(lambda: db.engine)
     dead = make_redis("redis://127.0.0.1:1/0")  # nothing listens there
@@ -641,3 +642,41 @@ def test_board_pages_send_few_queries_whatever_the_board_size(client, login):
         pay(f"b{n}", n + 1, user=member, team=team)
     assert counts() == small
     assert max(small.values()) <= 12, small
+
+
+def test_awards_committed_while_redis_was_unreachable_are_repaired_when_it_answers(redis_board, monkeypatch):
+    import threading
+
+    import redis as redis_lib
+
+    a, b = make_user(), make_user()
+    pay("a", 10, user=a)
+    redis_board.auto_repair = True
+    real = redis_board._pipeline
+
+    def unreachable(*args, **kwargs):
+        raise redis_lib.exceptions.ConnectionError("Redis is down")
+
+    monkeypatch.setattr(redis_board, "_pipeline", unreachable)
+    pay("b", 30, user=b)  # the award stands; Redis missed it
+    monkeypatch.setattr(redis_board, "_pipeline", real)
+    assert redis_board.drift()  # Redis is stale until it is repaired
+    redis_board.top("participants")  # Redis answers again: a repair starts in the background
+    for thread in [t for t in threading.enumerate() if t.name == "leaderboard-repair"]:
+        thread.join(timeout=30)
+    assert redis_board.drift() == []
+    assert ranking(redis_board) == [(1, b.id, 30), (2, a.id, 10)]
+
+
+def test_the_first_use_rebuilds_a_projection_that_is_not_built(redis_board):
+    import threading
+
+    a = make_user()
+    pay("a", 10, user=a)
+    redis_board.client.flushdb()
+    redis_board.auto_repair, redis_board._unsure = True, True  # as a fresh process with auto_repair
+    redis_board.count("participants")
+    for thread in [t for t in threading.enumerate() if t.name == "leaderboard-repair"]:
+        thread.join(timeout=30)
+    assert redis_board.client.exists(redis_board.keys("participants").ready)
+    assert redis_board.drift() == []

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 
 from extensions import db
 from scoring import windows
@@ -59,6 +61,7 @@ def test_rebuild_and_verify_cover_weeks_months_seasons_and_team_scopes(runner, r
         assert redis_board.client.exists(redis_board.keys("teams", window).ready)
 
 
+@pytest.mark.board_swapped
 def test_without_redis_the_commands_say_there_is_nothing_to_do(app, runner, ctx):
     previous = app.extensions["fixquest.leaderboard"]
     app.extensions["fixquest.leaderboard"] = SqlLeaderboard(lambda: db.engine)
