@@ -23,6 +23,7 @@ from challenges.geo import BadArea
 from challenges.models import Claim, Problem, ProblemStatus
 from challenges.nearby import Nearby, find_nearby
 from errors import NotFound, ValidationFailed
+from moderation.visibility import public_updates
 from events import guards as event_guards
 from extensions import db
 from media.services import photos_for
@@ -165,10 +166,13 @@ def unfollow_problem(actor: User, problem_id: int):
 def problem_updates(problem_id: int):
     """A problem's public history (reported, status changes, comments, merges, fix stories), oldest first."""
     found = challenges.get_problem(db.session, problem_id)
+    if found.visibility != "public":  # hidden or held by a moderator, as for the problem itself
+        raise NotFound("problem", problem_id)
     if found.merged_into_id is not None:
         survivor = tracker.survivor_of(db.session, found)
         return redirect(url_for(".problem_updates", problem_id=survivor.id, **request.args), code=301)
-    listing = paginated(tracker.history_select(found.id), lambda entry: entry, read_args(**page_args()))
+    listing = paginated(tracker.history_select(found.id).where(public_updates()), lambda entry: entry,
+                        read_args(**page_args()))
     photos = photos_for(db.session, update_ids=[entry.id for entry in listing["items"]]).updates
     return {**listing, "items": [update_json(entry, photos.get(entry.id)) for entry in listing["items"]]}
 

@@ -79,8 +79,9 @@ def board_entry_json(row: BoardRow) -> dict:
 
 
 def public_name(user: User | None) -> str | None:
-    """A person's display name where a page would show it; never a child's (null)."""
-    if user is None or user.is_child:
+    """A person's display name where a page would show it; never a child's, nor that of a
+    profile a moderator hid (null)."""
+    if user is None or user.is_child or user.profile_hidden:
         return None
     return user.display_name
 
