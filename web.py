@@ -6,7 +6,6 @@ from urllib.parse import urlsplit
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import func, select
 
 from errors import DomainError, Forbidden, NotFound
 from extensions import db
@@ -52,18 +51,10 @@ def flash_form_errors(form) -> None:
 
 @bp.get("/")
 def home():
-    from challenges.models import Problem, ProblemStatus
-    from challenges.services import open_quests_select
-    from scoring.views import board_rows
+    """A participant's next steps, or a visitor's view of the town (home.pages)."""
+    from home.pages import home_context
 
-    quests = db.session.scalars(open_quests_select().limit(5)).all()
-    recent = db.session.scalars(select(Problem).order_by(Problem.created_at.desc()).limit(5)).all()
-    counts = dict(db.session.execute(select(Problem.status, func.count()).group_by(Problem.status)).all())
-    fixed = counts.get(ProblemStatus.fixed.value, 0) + counts.get(ProblemStatus.closed.value, 0)
-    return render_template("home.html", quests=quests, recent=recent, fixed=fixed,
-                           reported=sum(counts.values()),
-                           top=board_rows("participants", limit=5),
-                           user=current_user)
+    return render_template("home.html", **home_context())
 
 
 @bp.get("/organise")
@@ -92,6 +83,19 @@ def register_template_helpers(app) -> None:
 
     app.add_template_filter(isoformat, "iso")
     app.add_template_global(utcnow, "now")
+    app.add_template_global(closes_in, "closes_in")
+
+
+def closes_in(ends_at, now) -> str:
+    """"closes in 3 hours": the countdown's words (static/js/countdown.js keeps them ticking)."""
+    seconds = (ends_at - now).total_seconds()
+    if seconds <= 0:
+        return "closed"
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"closes in {count} {unit}{'s' if count != 1 else ''}"
+    return "closes in less than a minute"
 
 
 def content_security_policy(tile_url: str) -> str:

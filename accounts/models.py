@@ -42,6 +42,10 @@ class User(UserMixin, db.Model):
     session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # When the person proved they read mail at `email` (None: not yet). See README, "Sessions".
     email_verified_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    # What the dashboard has already celebrated (scoring.dashboard): the highest level, and
+    # the newest badge award's id. A level or badge beyond them is celebrated once.
+    celebrated_level: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    celebrated_badge_id: Mapped[int | None] = mapped_column(Integer)
 
     memberships: Mapped[list[TeamMembership]] = relationship(back_populates="user")
 

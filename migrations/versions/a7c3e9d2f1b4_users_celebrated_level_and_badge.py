@@ -1,0 +1,28 @@
+"""users.celebrated_level and users.celebrated_badge_id: what the dashboard has celebrated
+
+Revision ID: a7c3e9d2f1b4
+Revises: d60834f21d10
+Create Date: 2026-11-27 11:50:00.000000
+
+"""
+from alembic import op
+import sqlalchemy as sa
+
+
+# revision identifiers, used by Alembic.
+revision = 'a7c3e9d2f1b4'
+down_revision = 'd60834f21d10'
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('celebrated_level', sa.Integer(), server_default='1', nullable=False))
+        batch_op.add_column(sa.Column('celebrated_badge_id', sa.Integer(), nullable=True))
+
+
+def downgrade():
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('celebrated_badge_id')
+        batch_op.drop_column('celebrated_level')
