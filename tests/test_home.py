@@ -119,3 +119,23 @@ def test_first_run_guides_the_admin_and_each_step_disappears_when_done(client, l
 def test_first_run_is_only_for_admins(client, login):
     assert "Set up your site" not in client.get("/").text
     assert "Set up your site" not in login(make_user()).get("/").text
+
+
+def test_the_demo_shows_the_full_picture(app, runner, client, login):
+    from accounts.models import User
+    from sqlalchemy import select
+
+    assert runner.invoke(args=["demo"]).exit_code == 0
+    visitor = client.get("/").text
+    assert "term" in section_of(visitor, "impact") and "problems fixed</strong> since the start" in visitor
+    assert "Campaigns running now" in visitor
+    tom = db.session.scalar(select(User).where(User.display_name == "Tidy Tom"))
+    near = section_of(login(tom).get("/").text, "near")
+    assert "Quests near your area" in near and "pts" in near
+    dashboard = client.get("/dashboard").text
+    assert "Harbour Hannah said thank you" in section_of(dashboard, "thanked")
+    assert "state-approved" in dashboard
+
+
+def section_of(html: str, heading_id: str) -> str:
+    return html.split(f'id="{heading_id}"')[1].split("</section>")[0]
