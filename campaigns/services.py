@@ -265,11 +265,13 @@ def milestones_of(session: Session, campaign_ids: Sequence[int]) -> dict[int, li
     return found
 
 
-def progress_state(session: Session, campaign_id: int) -> dict:
-    """The whole live state of a campaign's progress (the SSE payload and the page's numbers)."""
+def progress_state(session: Session, campaign_id: int, *, reached: list[CampaignMilestone] | None = None) -> dict:
+    """The whole live state of a campaign's progress (the SSE payload and the page's numbers).
+    `reached`: the campaign's milestones, when the caller has read them already."""
     campaign = session.get(Campaign, campaign_id)
     count = progress(session, campaign)
-    reached = milestones_of(session, [campaign_id])[campaign_id]
+    if reached is None:
+        reached = milestones_of(session, [campaign_id])[campaign_id]
     return {"campaign": campaign_id, "count": count, "goal": campaign.goal, "percent": percent(count, campaign.goal),
             "text": f"{count} of {campaign.goal} problems fixed",
             "milestones": [{"percent": m.percent, "reached_at": isoformat(m.reached_at)} for m in reached]}
