@@ -1,9 +1,10 @@
 """Site-wide pages (home) and the web surface's error handling."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
 
@@ -47,6 +48,42 @@ def add_rule_errors(form, problems: dict[str, list[str]]) -> None:
 def flash_form_errors(form) -> None:
     """For one-button forms posted from another page: say what was wrong there."""
     flash(" ".join(message for messages in form.errors.values() for message in messages), "error")
+
+
+@dataclass(frozen=True)
+class UncountedPage:
+    """A page of a long list without counting the whole list (COUNT over 100,000 rows costs
+    more than the page): one row more than the page says whether another follows. It has
+    the attributes the `pager` macro reads; `pages` and `total` are None."""
+
+    items: list
+    page: int
+    has_next: bool
+    pages: None = None
+    total: None = None
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+
+def paginate_uncounted(stmt, *, per_page: int) -> UncountedPage:
+    """`?page=` of `stmt` (1 if missing or not a number); a page past the end is a 404, as
+    with db.paginate."""
+    page = request.args.get("page", 1, type=int)
+    page = page if page and page > 0 else 1
+    rows = list(db.session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)))
+    if not rows and page > 1:
+        abort(404)
+    return UncountedPage(rows[:per_page], page, len(rows) > per_page)
 
 
 @bp.get("/")

@@ -2,6 +2,8 @@
 for a visitor, the town's open problems and how to join in. Both show the place's impact."""
 from __future__ import annotations
 
+import time
+
 from flask import current_app, request, url_for
 from flask_login import current_user
 
@@ -51,6 +53,25 @@ def visitor_context() -> dict:
             "data_url": url_for("api.problems_geojson", status=UNRESOLVED, limit=HOME_MAP_LIMIT)}
 
 
+_impact_cache: dict[str, tuple[float, services.Impact]] = {}
+
+
+def cached_impact(zone: str) -> services.Impact:
+    """The place's impact numbers, read at most once a minute per worker process
+    (IMPACT_CACHE_SECONDS; 0, as in tests, reads them every time): counting every fix
+    ever made is the home page's one query that grows with the data, and the numbers need
+    not be live to the second."""
+    ttl = current_app.config.get("IMPACT_CACHE_SECONDS", 0 if current_app.testing else 60)
+    now = time.monotonic()
+    found = _impact_cache.get(zone)
+    if ttl and found and now - found[0] < ttl:
+        return found[1]
+    fresh = services.impact(db.session, zone=zone)
+    if ttl:
+        _impact_cache[zone] = (now, fresh)
+    return fresh
+
+
 def home_context() -> dict:
     from scoring.views import board_rows
 
@@ -61,7 +82,7 @@ def home_context() -> dict:
         context["first_run"] = None if steps.done else steps
     return context | {
         "closing": services.closing_soon(db.session),
-        "impact": services.impact(db.session, zone=config["TIMEZONE"]),
+        "impact": cached_impact(config["TIMEZONE"]),
         "place": config.get("PLACE_NAME") or "Our town",
         "top": board_rows("participants", limit=5),
     }

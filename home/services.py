@@ -83,12 +83,17 @@ class SeasonImpact:
 
 @dataclass(frozen=True)
 class CampaignImpact:
-    campaign: Campaign
+    """A running campaign's progress (plain values, so the numbers may be kept a while)."""
+    id: int
+    title: str
+    why: str
+    goal: int
+    ends_at: datetime
     fixed: int
 
     @property
     def percent(self) -> int:
-        return campaigns.percent(self.fixed, self.campaign.goal)
+        return campaigns.percent(self.fixed, self.goal)
 
 
 @dataclass(frozen=True)
@@ -124,7 +129,8 @@ def impact(session: Session, *, zone: str, now: datetime | None = None, campaign
                                                           Campaign.starts_at <= now, Campaign.ends_at > now)
                                    .order_by(Campaign.ends_at, Campaign.id).limit(campaign_limit)))
     progress = campaigns.progress_of_many(session, running)
-    return Impact(fixed, by_season, [CampaignImpact(c, progress.get(c.id, 0)) for c in running])
+    return Impact(fixed, by_season, [CampaignImpact(c.id, c.title, c.why, c.goal, c.ends_at, progress.get(c.id, 0))
+                                     for c in running])
 
 
 # --- first run -----------------------------------------------------------------------------
