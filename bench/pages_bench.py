@@ -27,7 +27,6 @@ import random
 import secrets
 import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 from datetime import datetime, timedelta, timezone
