@@ -121,6 +121,8 @@ def from_environment(instance_path: str) -> dict:
         "REDIS_URL": os.environ.get("REDIS_URL") or None,
         "CATEGORIES": _categories_from_env(),
         "TIMEZONE": os.environ.get("FIXQUEST_TIMEZONE", "Europe/London"),
+        # The place's name in the home page's impact numbers ("Riverside has fixed 143 problems").
+        "PLACE_NAME": os.environ.get("FIXQUEST_PLACE_NAME", "").strip() or "Our town",
         "NEARBY_RADIUS_M": float(os.environ.get("FIXQUEST_NEARBY_RADIUS_M", "50")),
         "SCORING_MULTIPLIERS": _multipliers_from_env(),
         "SCORING_REVIEWER_POINTS": _int_from_env("FIXQUEST_REVIEWER_POINTS", 1, 0, 100),

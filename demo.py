@@ -27,7 +27,7 @@ from datetime import datetime, timedelta
 import click
 from flask import current_app
 from flask.cli import with_appcontext
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import Session
 
 from accounts import services as accounts
@@ -441,6 +441,7 @@ class DemoLoader:
         for plan in CLAIMS:
             self.claim(plan)
         self.campaigns()
+        self.game_feel()
         return self.made
 
     def person(self, plan: Person) -> User:
@@ -583,6 +584,36 @@ class DemoLoader:
             self.made["campaigns"] += 1
 
 
+    def game_feel(self) -> None:
+        """What the home page and the dashboard show off: a school term running now (the
+        impact numbers count it), a saved area for Tidy Tom (his quests near him), and
+        thanks from Harbour Hannah for fixes she was not part of (Tom's first)."""
+        from accounts import kudos
+        from accounts.models import Kudos
+        from challenges.models import ClaimStatus, Subscription, SubscriptionKind
+        from scoring.models import Season
+
+        today = self.now.date()
+        term = "Autumn" if today.month >= 9 else "Spring" if today.month <= 3 else "Summer"
+        name = f"{term} term {today.year}"
+        if self.session.scalar(select(Season.id).where(Season.name == name)) is None:
+            self.session.add(Season(name=name, starts_on=today - timedelta(days=60), ends_on=today + timedelta(days=30)))
+            self.made["seasons"] += 1
+        tom = self.people["helpers.tidy-tom"]
+        if self.session.scalar(select(Subscription.id).where(Subscription.user_id == tom.id,
+                                                             Subscription.kind == SubscriptionKind.area.value)) is None:
+            tracker.subscribe_area(self.session, actor=tom, lat=DEMO_CENTRE[0], lon=DEMO_CENTRE[1], radius_m=1500)
+            self.made["saved areas"] += 1
+        hannah = self.people["helpers.harbour-hannah"]
+        if self.session.scalar(select(Kudos.id).where(Kudos.giver_id == hannah.id).limit(1)) is None:
+            fixes = self.session.scalars(select(Claim).where(Claim.status == ClaimStatus.approved.value,
+                                                             Claim.user_id != hannah.id, Claim.team_id.is_(None))
+                                         .order_by(case((Claim.user_id == tom.id, 0), else_=1), Claim.id).limit(3))
+            for claim in fixes:
+                kudos.give_kudos(self.session, actor=hannah, claim=claim, now=self.now)
+                self.made["thank-yous"] += 1
+
+
 # --- the command ---------------------------------------------------------------------------
 
 def _echo_summary(made: Counter[str]) -> None:
@@ -591,7 +622,8 @@ def _echo_summary(made: Counter[str]) -> None:
         return
     click.echo("Loaded:")
     for kind in ("accounts", "children (school class)", "teams", "memberships", "problems", "status changes",
-                 "quests", "claims approved", "claims submitted", "claims rejected", "claims taken"):
+                 "quests", "claims approved", "claims submitted", "claims rejected", "claims taken",
+                 "seasons", "saved areas", "thank-yous"):
         if made[kind]:
             click.echo(f"  {made[kind]:>3} {kind}")
 

@@ -1,12 +1,12 @@
 """Site-wide pages (home) and the web surface's error handling."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import func, select
 
 from errors import DomainError, Forbidden, NotFound
 from extensions import db
@@ -50,21 +50,48 @@ def flash_form_errors(form) -> None:
     flash(" ".join(message for messages in form.errors.values() for message in messages), "error")
 
 
+@dataclass(frozen=True)
+class UncountedPage:
+    """A page of a long list without counting the whole list (COUNT over 100,000 rows costs
+    more than the page): one row more than the page says whether another follows. It has
+    the attributes the `pager` macro reads; `pages` and `total` are None."""
+
+    items: list
+    page: int
+    has_next: bool
+    pages: None = None
+    total: None = None
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int | None:
+        return self.page - 1 if self.has_prev else None
+
+    @property
+    def next_num(self) -> int | None:
+        return self.page + 1 if self.has_next else None
+
+
+def paginate_uncounted(stmt, *, per_page: int) -> UncountedPage:
+    """`?page=` of `stmt` (1 if missing or not a number); a page past the end is a 404, as
+    with db.paginate."""
+    page = request.args.get("page", 1, type=int)
+    page = page if page and page > 0 else 1
+    rows = list(db.session.scalars(stmt.limit(per_page + 1).offset((page - 1) * per_page)))
+    if not rows and page > 1:
+        abort(404)
+    return UncountedPage(rows[:per_page], page, len(rows) > per_page)
+
+
 @bp.get("/")
 def home():
-    from challenges.models import Problem, ProblemStatus
-    from challenges.services import open_quests_select
-    from scoring.views import board_rows
+    """A participant's next steps, or a visitor's view of the town (home.pages)."""
+    from home.pages import home_context
 
-    quests = db.session.scalars(open_quests_select().limit(5)).all()
-    recent = db.session.scalars(select(Problem).where(Problem.visibility == "public")
-                                .order_by(Problem.created_at.desc()).limit(5)).all()
-    counts = dict(db.session.execute(select(Problem.status, func.count()).group_by(Problem.status)).all())
-    fixed = counts.get(ProblemStatus.fixed.value, 0) + counts.get(ProblemStatus.closed.value, 0)
-    return render_template("home.html", quests=quests, recent=recent, fixed=fixed,
-                           reported=sum(counts.values()),
-                           top=board_rows("participants", limit=5),
-                           user=current_user)
+    return render_template("home.html", **home_context())
 
 
 @bp.get("/organise")
@@ -105,6 +132,19 @@ def register_template_helpers(app) -> None:
 
     app.add_template_filter(isoformat, "iso")
     app.add_template_global(utcnow, "now")
+    app.add_template_global(closes_in, "closes_in")
+
+
+def closes_in(ends_at, now) -> str:
+    """"closes in 3 hours": the countdown's words (static/js/countdown.js keeps them ticking)."""
+    seconds = (ends_at - now).total_seconds()
+    if seconds <= 0:
+        return "closed"
+    for unit, size in (("day", 86_400), ("hour", 3_600), ("minute", 60)):
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"closes in {count} {unit}{'s' if count != 1 else ''}"
+    return "closes in less than a minute"
 
 
 def content_security_policy(tile_url: str) -> str:

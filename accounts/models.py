@@ -51,6 +51,10 @@ class User(UserMixin, db.Model):
     suspended_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspended_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     suspension_reason: Mapped[str | None] = mapped_column(String(500))
+    # What the dashboard has already celebrated (scoring.dashboard): the highest level, and
+    # the newest badge award's id. A level or badge beyond them is celebrated once.
+    celebrated_level: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    celebrated_badge_id: Mapped[int | None] = mapped_column(Integer)
 
     memberships: Mapped[list[TeamMembership]] = relationship(back_populates="user")
 

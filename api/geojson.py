@@ -42,7 +42,15 @@ def names_arg(options: Iterable[str]) -> Callable[[str | None], list[str]]:
     return read
 
 
-def feature(row) -> dict:
+def problem_url_maker() -> Callable[[int], str]:
+    """The problem page's full URL for an id, built by url_for once per response rather
+    than once per feature (a thousand url_for calls were a third of the response's time)."""
+    marker = 987654321
+    before, after = url_for("challenges.problem", problem_id=marker, _external=True).split(str(marker))
+    return lambda problem_id: f"{before}{problem_id}{after}"
+
+
+def feature(row, problem_url: Callable[[int], str] | None = None) -> dict:
     return {
         "type": "Feature",
         "id": row.id,
@@ -52,7 +60,8 @@ def feature(row) -> dict:
             "title": row.title,
             "category": row.category,
             "status": row.status,
-            "url": url_for("challenges.problem", problem_id=row.id, _external=True),
+            "url": problem_url(row.id) if problem_url else url_for("challenges.problem", problem_id=row.id,
+                                                                    _external=True),
             "confirmations_count": row.confirmations_count,
             "subscribers_count": row.subscribers_count,
             "created_at": isoformat(row.created_at),
@@ -68,7 +77,8 @@ def problems_geojson():
                      limit=int_arg(default=DEFAULT_LIMIT, minimum=1, maximum=MAX_LIMIT))
     stmt = map_points_select(categories=args["category"], statuses=args["status"], bbox=bbox)
     rows = db.session.execute(stmt.limit(args["limit"] + 1)).all()
-    body = {"type": "FeatureCollection", "features": [feature(row) for row in rows[:args["limit"]]],
+    problem_url = problem_url_maker()
+    body = {"type": "FeatureCollection", "features": [feature(row, problem_url) for row in rows[:args["limit"]]],
             "truncated": len(rows) > args["limit"]}
     return Response(json.dumps(body, ensure_ascii=False, separators=(",", ":")),
                     content_type=CONTENT_TYPE)  # JSON is UTF-8; the type takes no charset

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import partial
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, literal, or_, select, union_all
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -286,11 +286,13 @@ def milestones_of(session: Session, campaign_ids: Sequence[int]) -> dict[int, li
     return found
 
 
-def progress_state(session: Session, campaign_id: int) -> dict:
-    """The whole live state of a campaign's progress (the SSE payload and the page's numbers)."""
+def progress_state(session: Session, campaign_id: int, *, reached: list[CampaignMilestone] | None = None) -> dict:
+    """The whole live state of a campaign's progress (the SSE payload and the page's numbers).
+    `reached`: the campaign's milestones, when the caller has read them already."""
     campaign = session.get(Campaign, campaign_id)
     count = progress(session, campaign)
-    reached = milestones_of(session, [campaign_id])[campaign_id]
+    if reached is None:
+        reached = milestones_of(session, [campaign_id])[campaign_id]
     return {"campaign": campaign_id, "count": count, "goal": campaign.goal, "percent": percent(count, campaign.goal),
             "text": f"{count} of {campaign.goal} problems fixed",
             "milestones": [{"percent": m.percent, "reached_at": isoformat(m.reached_at)} for m in reached]}
@@ -556,8 +558,15 @@ def campaigns_select(*, phase: str | None = None, now: datetime | None = None) -
 
 
 def progress_of_many(session: Session, campaigns: Sequence[Campaign]) -> dict[int, int]:
-    """Progress of each campaign on a list: one count each (a list shows few campaigns)."""
-    return {campaign.id: progress(session, campaign) for campaign in campaigns}
+    """Progress of each campaign on a list, in one query (a UNION ALL of each one's count),
+    so a list's queries do not grow with its campaigns."""
+    if not campaigns:
+        return {}
+    counts = [_campaign_fixes(campaign, literal(campaign.id).label("campaign_id"),
+                              func.count(func.distinct(Problem.id)).label("fixed"))
+              for campaign in campaigns]
+    rows = session.execute(union_all(*counts) if len(counts) > 1 else counts[0]).all()
+    return {campaign_id: int(fixed or 0) for campaign_id, fixed in rows}
 
 
 def town_totals(session: Session) -> tuple[int, float]:

@@ -6,6 +6,7 @@ from functools import partial
 import click
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
+from sqlalchemy.orm import joinedload
 
 import live
 from accounts.forms import EmptyForm
@@ -42,7 +43,7 @@ def _token_points() -> int:
 
 
 def _get(campaign_id: int) -> Campaign:
-    campaign = db.session.get(Campaign, campaign_id)
+    campaign = db.session.get(Campaign, campaign_id, options=[joinedload(Campaign.organiser)])
     if campaign is None:
         abort(404)
     return campaign
@@ -70,8 +71,8 @@ def campaign(campaign_id: int):
 
 def _campaign_page(campaign: Campaign, *, pledge_form: PledgeForm | None = None, launch_form: LaunchForm | None = None,
                    status: int = 200):
-    state = services.progress_state(db.session, campaign.id)
     milestones = services.milestones_of(db.session, [campaign.id])[campaign.id]
+    state = services.progress_state(db.session, campaign.id, reached=milestones)
     now = utcnow()
     recent = [m for m in milestones if (now - m.reached_at).days < RECENT_MILESTONE_DAYS]
     tokens = (services.tokens_of(db.session, current_user.id, token_points=_token_points())

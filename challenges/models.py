@@ -73,6 +73,11 @@ class Problem(db.Model):
         Index("ix_problems_merged_into_id", "merged_into_id",
               sqlite_where=db.text("merged_into_id IS NOT NULL"),
               postgresql_where=db.text("merged_into_id IS NOT NULL")),
+        # The lists' rows (never merged), newest first: the problem list's page and its
+        # count read this smaller index (an index-only count on PostgreSQL).
+        Index("ix_problems_unmerged_newest", "created_at", "id",
+              sqlite_where=db.text("merged_into_id IS NULL"),
+              postgresql_where=db.text("merged_into_id IS NULL")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

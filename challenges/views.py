@@ -27,7 +27,7 @@ from extensions import db
 from i18n import word
 from forms import to_utc
 from timeutil import utcnow
-from web import add_rule_errors, apply_errors, flash_form_errors
+from web import add_rule_errors, apply_errors, flash_form_errors, paginate_uncounted
 
 bp = Blueprint("challenges", __name__)
 
@@ -63,7 +63,7 @@ def problems():
     stmt = services.problems_select(category=category, status=status)
     if sort == "affected":
         stmt = tracker.problems_by_priority(stmt)
-    page = db.paginate(stmt, per_page=current_app.config["PAGE_SIZE"], max_per_page=100)
+    page = paginate_uncounted(stmt, per_page=current_app.config["PAGE_SIZE"])
     return render_template("challenges/problems.html", page=page, category=category, status=status, sort=sort,
                            categories=_categories(), statuses=[s.value for s in ProblemStatus])
 

@@ -527,9 +527,13 @@ def organiser_state(session: Session, event_id: int) -> dict:
     return board_state(scoreboard(session, get_event(session, event_id), live=True))
 
 
-def viewer_board(session: Session, event: Event, viewer, now: datetime | None = None) -> Board:
-    """Organisers see the live board; everyone else the public one."""
-    if is_event_organiser(session, viewer, event):
+def viewer_board(session: Session, event: Event, viewer, now: datetime | None = None, *,
+                 organiser: bool | None = None) -> Board:
+    """Organisers see the live board; everyone else the public one. `organiser`: whether the
+    viewer is one, when the caller already asked."""
+    if organiser is None:
+        organiser = is_event_organiser(session, viewer, event)
+    if organiser:
         return scoreboard(session, event, live=True, now=now)
     return scoreboard(session, event, now=now).public()
 

@@ -56,7 +56,7 @@ def event(event_id: int):
     forms = _organiser_forms(event) if organiser else {}
     return render_template("events/event.html", event=event, organiser=organiser, entries=entries, quests=quests,
                            members=services.public_members(db.session, entries),
-                           board=services.viewer_board(db.session, event, current_user),
+                           board=services.viewer_board(db.session, event, current_user, organiser=organiser),
                            my_entry=services.entry_of(db.session, event, current_user),
                            register_form=_register_form(event, organiser), action_form=EmptyForm(), **forms)
 

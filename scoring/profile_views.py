@@ -103,6 +103,28 @@ def me():
     return redirect(url_for("profiles.profile", user_id=current_user.id))
 
 
+@bp.get("/dashboard")
+@login_required
+def dashboard():
+    """The signed-in person's own page (scoring.dashboard): progress, claims, thanks."""
+    from scoring.dashboard import load_dashboard
+
+    return render_template("scoring/dashboard.html", board=load_dashboard(db.session, current_user))
+
+
+@bp.post("/dashboard/celebrated")
+@login_required
+def dismiss_celebration():
+    """The celebration banner's Dismiss: it is not shown again for what it celebrated."""
+    from scoring.dashboard import mark_celebrated
+
+    mark_celebrated(db.session, actor=current_user)  # CSRF-checked app-wide, like every POST
+    db.session.commit()
+    if request.accept_mimetypes.best == "application/json":
+        return "", 204
+    return redirect(url_for("profiles.dashboard"))
+
+
 # --- Open Badges ---------------------------------------------------------------------------
 
 def _links() -> openbadges.Links:

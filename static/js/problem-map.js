@@ -1,4 +1,4 @@
-/* The /map page: draws the problems listed on the page onto a Leaflet map.
+/* The /map page (and the home page's small map): draws the problems listed on the page onto a Leaflet map.
  *
  * Everything it needs comes from data- attributes on [data-problem-map] (the GeoJSON URL
  * with the page's filters, the tile URL and attribution, the starting view), so the page
@@ -12,7 +12,7 @@
                       fixed: 'Fixed', closed: 'Closed'};
 
   var el = document.querySelector('[data-problem-map]');
-  if (!el || typeof L === 'undefined' || typeof L.markerClusterGroup !== 'function') { return; }
+  if (!el || typeof L === 'undefined') { return; }
   var section = el.closest('[data-map-section]');
   var statusLine = section.querySelector('[data-map-status]');
   var data = el.dataset;
@@ -21,8 +21,11 @@
   var map = L.map(el, {keyboard: true}).setView(
     [parseFloat(data.centreLat), parseFloat(data.centreLon)], parseInt(data.zoom, 10) || 13);
   L.tileLayer(data.tileUrl, {attribution: data.attribution, maxZoom: 19}).addTo(map);
-  var clusters = L.markerClusterGroup({showCoverageOnHover: false, chunkedLoading: true,
-                                       disableClusteringAtZoom: 18});
+  // Clusters where the page loads them (the /map page); a plain layer on the home page's
+  // small map, which asks for a few hundred markers and keeps its scripts light.
+  var clusters = typeof L.markerClusterGroup === 'function'
+    ? L.markerClusterGroup({showCoverageOnHover: false, chunkedLoading: true, disableClusteringAtZoom: 18})
+    : L.featureGroup();
   map.addLayer(clusters);
 
   function statusKey(status) {
@@ -97,7 +100,9 @@
       .then(function (collection) {
         var features = collection.features || [];
         clusters.clearLayers();
-        clusters.addLayers(features.map(marker));
+        var markers = features.map(marker);
+        if (clusters.addLayers) { clusters.addLayers(markers); }  // a cluster group, in chunks
+        else { markers.forEach(function (m) { clusters.addLayer(m); }); }
         if (!withinView) {
           loadedWhole = !collection.truncated;
           if (features.length) { map.fitBounds(clusters.getBounds(), {maxZoom: 16, padding: [20, 20]}); }

@@ -1,0 +1,1 @@
+"""The home page's data: what a participant can do now, the place's impact, first run."""
