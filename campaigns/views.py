@@ -13,7 +13,7 @@ from accounts.forms import EmptyForm
 from campaigns import impact as impacts
 from campaigns import services, stories
 from campaigns.forms import CampaignForm, FixStoryForm, LaunchForm, PledgeForm
-from campaigns.models import Campaign
+from campaigns.models import Campaign, CampaignStatus
 from challenges import geo
 from challenges.geo import BadArea
 from challenges.services import get_problem
@@ -75,16 +75,18 @@ def _campaign_page(campaign: Campaign, *, pledge_form: PledgeForm | None = None,
     state = services.progress_state(db.session, campaign.id, reached=milestones)
     now = utcnow()
     recent = [m for m in milestones if (now - m.reached_at).days < RECENT_MILESTONE_DAYS]
+    voting = campaign.status == CampaignStatus.voting.value  # tokens and pledges matter only in a vote
     tokens = (services.tokens_of(db.session, current_user.id, token_points=_token_points())
-              if current_user.is_authenticated else None)
+              if voting and current_user.is_authenticated else None)
     counted = services.counted_problems_select(campaign)
     shown = services.phase(campaign, now) in ("active", "finished")
     return render_template(
-        "campaigns/campaign.html", boards=campaign_boards(campaign.id) if shown else None,
+        "campaigns/campaign.html", boards=campaign_boards(campaign) if shown else None,
         campaign=campaign, state=state, milestones=milestones,
         recent=recent[-1] if recent else None, phase=services.phase(campaign, now),
         contributors=services.contributors(db.session, campaign),
-        pledged=services.pledge_totals(db.session, [campaign.id]).get(campaign.id, (0, 0)), tokens=tokens,
+        pledged=services.pledge_totals(db.session, [campaign.id]).get(campaign.id, (0, 0)) if voting else (0, 0),
+        tokens=tokens,
         voting_open=services.voting_open(campaign, now), stories=stories.public_stories(db.session, counted),
         pledge_form=pledge_form or PledgeForm(), launch_form=launch_form or LaunchForm(),
         area=services.area_of(campaign), stream_url=url_for("campaigns.progress_stream", campaign_id=campaign.id),

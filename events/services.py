@@ -152,16 +152,23 @@ def events_select(*, phase: str | None = None, mode: str | None = None, now: dat
     return stmt.order_by(Event.starts_at.desc(), Event.id.desc())
 
 
-def listed_entries(session: Session, event: Event, viewer) -> list[EventEntry]:
+def listed_entries(session: Session, event: Event, viewer, *, organiser: bool | None = None,
+                   entries: list[EventEntry] | None = None) -> list[EventEntry]:
     """The entries the event's page lists for this viewer: all of them for its organisers,
-    else without solo entrants who are children or hidden from the boards."""
-    organiser = is_event_organiser(session, viewer, event)
-    return [e for e in entries_of(session, event) if organiser or publicly_listed(e)]
+    else without solo entrants who are children or hidden from the boards. `organiser` and
+    `entries`: what the caller has read already."""
+    if organiser is None:
+        organiser = is_event_organiser(session, viewer, event)
+    entries = entries_of(session, event) if entries is None else entries
+    return [e for e in entries if organiser or publicly_listed(e)]
 
 
-def quests_visible(session: Session, event: Event, viewer, now: datetime | None = None) -> bool:
+def quests_visible(session: Session, event: Event, viewer, now: datetime | None = None, *,
+                   organiser: bool | None = None) -> bool:
     now = now or utcnow()
-    return not event.hide_quests_until_start or now >= event.starts_at or is_event_organiser(session, viewer, event)
+    if not event.hide_quests_until_start or now >= event.starts_at:
+        return True
+    return organiser if organiser is not None else is_event_organiser(session, viewer, event)
 
 
 def event_quests(session: Session, event: Event) -> list[Quest]:
@@ -455,16 +462,18 @@ def _ranked(rows: list[BoardRow]) -> list[BoardRow]:
     return out
 
 
-def scoreboard(session: Session, event: Event, *, live: bool = False, now: datetime | None = None) -> Board:
+def scoreboard(session: Session, event: Event, *, live: bool = False, now: datetime | None = None,
+               quests: list[Quest] | None = None, entries: list[EventEntry] | None = None) -> Board:
     """The event's board: `live` (organisers) counts everything so far; otherwise, during a
     freeze, only what was counted before freeze_at. After the end both are the final board.
-    Three queries: quests, entries with names, and points per entry and quest."""
+    Three queries: quests, entries with names (unless the caller has read them: `quests`,
+    `entries`), and points per entry and quest."""
     now = now or utcnow()
     phase = event.phase(now)
     view = "final" if phase == "ended" else ("frozen" if phase == "frozen" and not live else "live")
     cutoff = event.freeze_at if view == "frozen" else None
-    quests = [(q.id, q.title) for q in event_quests(session, event)]
-    entries = entries_of(session, event)
+    quests = [(q.id, q.title) for q in (event_quests(session, event) if quests is None else quests)]
+    entries = entries_of(session, event) if entries is None else entries
     rows = _entry_points(session, event, cutoff)
     solved: dict[int, list[int]] = defaultdict(list)
     totals: dict[int, tuple[int, int]] = {}
@@ -528,14 +537,15 @@ def organiser_state(session: Session, event_id: int) -> dict:
 
 
 def viewer_board(session: Session, event: Event, viewer, now: datetime | None = None, *,
-                 organiser: bool | None = None) -> Board:
-    """Organisers see the live board; everyone else the public one. `organiser`: whether the
-    viewer is one, when the caller already asked."""
+                 organiser: bool | None = None, quests: list[Quest] | None = None,
+                 entries: list[EventEntry] | None = None) -> Board:
+    """Organisers see the live board; everyone else the public one. `organiser`, `quests`,
+    `entries`: what the caller has asked or read already."""
     if organiser is None:
         organiser = is_event_organiser(session, viewer, event)
     if organiser:
-        return scoreboard(session, event, live=True, now=now)
-    return scoreboard(session, event, now=now).public()
+        return scoreboard(session, event, live=True, now=now, quests=quests, entries=entries)
+    return scoreboard(session, event, now=now, quests=quests, entries=entries).public()
 
 
 def publish_boards(session: Session, event: Event, now: datetime | None = None) -> None:

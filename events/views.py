@@ -51,12 +51,14 @@ def index():
 def event(event_id: int):
     event = _event(event_id)
     organiser = is_event_organiser(db.session, current_user, event)
-    entries = services.listed_entries(db.session, event, current_user)
-    quests = services.event_quests(db.session, event) if services.quests_visible(db.session, event, current_user) else None
+    every_entry, every_quest = services.entries_of(db.session, event), services.event_quests(db.session, event)
+    entries = services.listed_entries(db.session, event, current_user, organiser=organiser, entries=every_entry)
+    shown = services.quests_visible(db.session, event, current_user, organiser=organiser)
     forms = _organiser_forms(event) if organiser else {}
-    return render_template("events/event.html", event=event, organiser=organiser, entries=entries, quests=quests,
-                           members=services.public_members(db.session, entries),
-                           board=services.viewer_board(db.session, event, current_user, organiser=organiser),
+    return render_template("events/event.html", event=event, organiser=organiser, entries=entries,
+                           quests=every_quest if shown else None, members=services.public_members(db.session, entries),
+                           board=services.viewer_board(db.session, event, current_user, organiser=organiser,
+                                                       quests=every_quest, entries=every_entry),
                            my_entry=services.entry_of(db.session, event, current_user),
                            register_form=_register_form(event, organiser), action_form=EmptyForm(), **forms)
 

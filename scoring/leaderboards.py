@@ -235,6 +235,18 @@ class EventScope(ScopeKind):
         return []
 
 
+def _request_campaigns() -> dict:
+    """This request's campaign definitions by id (empty outside a request)."""
+    from flask import has_request_context, request
+
+    return request.environ.setdefault("fixquest.campaign_scopes", {}) if has_request_context() else {}
+
+
+def remember_campaign(campaign) -> None:
+    """A page that has loaded a campaign hands it to the campaign scope for this request."""
+    _request_campaigns()[campaign.id] = campaign
+
+
 class CampaignScope(ScopeKind):
     """A campaign's board: participants and teams ranked by the points of the fixes that
     count towards the campaign, by the campaign's own definition (campaigns.services): the
@@ -264,16 +276,26 @@ class CampaignScope(ScopeKind):
             stmt = stmt.where(table.c.starts_at.is_not(None))
         return [Campaign(**row._mapping) for row in conn.execute(stmt)]
 
-    def ledger_filter(self, scope_id: int):
-        from campaigns import services as campaigns
+    def _definition(self, scope_id: int):
+        """The campaign whose definition is the filter, read once per request: a campaign
+        page asks for two boards and the reader's place, each through ledger_filter."""
         from extensions import db
 
-        with db.engine.connect() as conn:
-            found = self._campaigns(conn, [scope_id])
-        if not found:
+        cache = _request_campaigns()
+        if scope_id not in cache:
+            with db.engine.connect() as conn:
+                found = self._campaigns(conn, [scope_id])
+            cache[scope_id] = found[0] if found else None
+        return cache[scope_id]
+
+    def ledger_filter(self, scope_id: int):
+        from campaigns import services as campaigns
+
+        campaign = self._definition(scope_id)
+        if campaign is None:
             raise UnknownScope(self.param, f"No campaign with id {scope_id}.")
         return and_(LedgerEntry.kind.in_(self.KINDS),
-                    LedgerEntry.claim_id.in_(campaigns.counted_claims_select(found[0])))
+                    LedgerEntry.claim_id.in_(campaigns.counted_claims_select(campaign)))
 
     def exists(self, conn, scope_id: int) -> bool:
         """Always asked after ledger_filter, which reads the campaign (its definition is the

@@ -19,7 +19,7 @@ from childsafe.policy import refuse_public
 from extensions import db
 from scoring import windows
 from scoring.leaderboards import (BOARDS, Around, Leaderboard, NotOnBoard, Scope, Standing, UnknownScope,
-                                  set_hidden_from_boards, team_scope)
+                                  remember_campaign, set_hidden_from_boards, team_scope)
 from scoring.windows import SeasonDates, UnknownWindow, Window
 
 bp = Blueprint("scoring", __name__)
@@ -197,8 +197,11 @@ class CampaignBoards:
     mine: Around | None
 
 
-def campaign_boards(campaign_id: int, *, limit: int = OVERVIEW_SIZE) -> CampaignBoards:
-    scope = Scope("campaign", campaign_id)
+def campaign_boards(campaign, *, limit: int = OVERVIEW_SIZE) -> CampaignBoards:
+    """A campaign page's boards and the reader's place; the campaign the page has loaded is
+    the scope's definition, so the boards do not read it again."""
+    remember_campaign(campaign)
+    scope = Scope("campaign", campaign.id)
     return CampaignBoards({b: board_rows(b, scope=scope, limit=limit) for b in BOARDS},
                           _my_place("participants", backend().calendar.resolve("all"), scope))
 
