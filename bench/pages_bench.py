@@ -38,6 +38,7 @@ sys.path[:0] = [str(BENCH_DIR), str(REPO_DIR)]
 
 from serve_compare import (HOST, describe, free_port, run_python_load, run_wrk, start_gunicorn,  # noqa: E402
                            stop, wait_until_serving, wrk_available)
+from leaderboard_bench import ensure_postgres_database  # noqa: E402
 from sqlalchemy import text  # noqa: E402
 
 from config import DEFAULT_CATEGORIES as CATEGORIES  # noqa: E402
@@ -58,17 +59,6 @@ def check_url(url: str) -> None:
         sys.exit(f"refusing {parsed.database!r}: the benchmark database's name must contain 'bench'")
     if (parsed.host or "127.0.0.1") not in ("127.0.0.1", "localhost", "::1"):
         sys.exit(f"refusing host {parsed.host!r}: loopback addresses only")
-
-
-def ensure_database(url: str) -> None:
-    import psycopg
-
-    parsed = make_url(url)
-    admin = parsed.set(drivername="postgresql", database="postgres").render_as_string(hide_password=False)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (parsed.database,)).fetchone() is None:
-            conn.execute(f'CREATE DATABASE "{parsed.database}"')
-            print(f"created database {parsed.database}")
 
 
 def make_app(url: str, redis_url: str | None):
@@ -221,7 +211,7 @@ def parse_args(argv=None) -> argparse.Namespace:
 def main(argv=None) -> int:
     args = parse_args(argv)
     check_url(args.database_url)
-    ensure_database(args.database_url)
+    ensure_postgres_database(args.database_url)
     app = make_app(args.database_url, args.redis_url)
     if not (args.keep_data and data_present(app)):
         print(f"Building {make_url(args.database_url).database}: {PROBLEMS:,} problems, {PARTICIPANTS:,} "
