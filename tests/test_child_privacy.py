@@ -311,3 +311,29 @@ def test_childrens_photos_are_not_served_to_outsiders(client, login, town):
             assert client.get(f"/photos/{key}.jpg").status_code == 404
     login(town.teacher)
     assert all(client.get(f"/photos/{key}.jpg").status_code == 200 for key in town.photo_keys)
+
+
+def test_no_email_password_hash_token_or_ip_address_in_any_public_route(app, client, login, town):
+    """Issue 7's personal-data crawl, for everyone (children are covered above): the
+    adults' email addresses and password hashes, API tokens and secrets, webhook
+    secrets and the address a report came from appear in no public page, feed, export
+    or API answer, for a visitor or for an unrelated participant."""
+    from accounts.services import issue_token
+    from webhooks.models import Webhook
+    from webhooks.services import secret_for, signing_key
+
+    token = issue_token(db.session, user=town.adult, name="crawl")
+    db.session.commit()
+    _as(client, login, town.adult)
+    reported = client.post("/problems/new", data={
+        "title": "Loose paving slab", "description": "Trips people up.", "category": "other",
+        "lat": "51.4561", "lon": "-2.5901"}, environ_overrides={"REMOTE_ADDR": "203.0.113.77"})
+    assert reported.status_code == 302  # reported: its pages are in the crawl
+    people = [town.adult, town.organiser, town.teacher]
+    needles = ([person.email for person in people] + [person.password_hash for person in people]
+               + [token, "203.0.113.77"]
+               + [secret_for(hook, signing_key(app.config)) for hook in db.session.scalars(select(Webhook))])
+    urls, _ = _urls(app, town)
+    for viewer in (None, make_user(name="Pat Public")):
+        _as(client, login, viewer)
+        assert _crawl(client, urls, needles) == {}, f"personal data visible to {viewer}"
