@@ -97,7 +97,7 @@ class BoundedIntConverter(IntegerConverter):
     is a 404 instead of an overflow deep in the database driver."""
 
     def __init__(self, map, *args, **kwargs):
-        kwargs.setdefault("max", 2**63 - 1)
+        kwargs.setdefault("max", 2**31 - 1)  # PostgreSQL INTEGER ids (SQLite's go further)
         super().__init__(map, *args, **kwargs)
 
 

@@ -27,7 +27,7 @@ from extensions import db
 from maps.area import BBox, parse_bbox
 from timeutil import as_utc
 
-MAX_ID = 2**63 - 1  # larger numbers are no row's id (and overflow SQLite's INTEGER)
+MAX_ID = 2**31 - 1  # larger numbers are no row's id (and overflow PostgreSQL's INTEGER ids)
 MAX_PAGE_SIZE = 100
 _DATETIME_START = re.compile(r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}", re.IGNORECASE)
 

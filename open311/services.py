@@ -30,7 +30,7 @@ MEDIA_URL_MAX = 500
 WINDOW = timedelta(days=90)  # the spec's default (and largest) date range
 MAX_RESULTS = 1000
 KEY_PREFIX = "o311_"
-MAX_ID = 2**63 - 1
+MAX_ID = 2**31 - 1  # the ids are PostgreSQL INTEGER columns
 
 # Open311's names for the fields FixQuest's validation names.
 OPEN311_FIELD = {"lon": "long", "category": "service_code", "address": "address_string"}
