@@ -22,8 +22,11 @@ from flask import current_app
 
 from api import bp
 from api.parsing import MAX_ID, MAX_PAGE_SIZE
+from accounts.models import JoinRequestStatus, Role
+from campaigns.models import CampaignStatus
 from challenges import rules
 from challenges.models import ClaimStatus, Delivery, Difficulty, ProblemStatus, QuestMode, QuestStatus, ReviewMode
+from events.models import EventMode
 
 PREFIX = "/api/v1"
 JSON = "application/json"
@@ -68,13 +71,16 @@ BOOLEAN = {"type": "boolean"}
 DATETIME = {"type": "string", "format": "date-time", "examples": ["2026-11-27T09:30:00Z"]}
 ID_SCHEMA = {"type": "integer", "minimum": 1, "maximum": MAX_ID}
 URL_PATH = {"type": "string", "description": "A URL path on this site, keeping the filters."}
+LINK = {"type": "string", "description": "A URL path on this site."}
 
 
-def page_of(item: str) -> Schema:
-    return obj({"items": {"type": "array", "items": ref(item)}, "page": {"type": "integer", "minimum": 1},
+def page_of(item: str | Schema, **more: Schema) -> Schema:
+    """A page of a list (`items` of `item`, a schema name or a schema), with `more` fields beside."""
+    return obj({"items": {"type": "array", "items": ref(item) if isinstance(item, str) else item},
+                "page": {"type": "integer", "minimum": 1},
                 "page_size": {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE},
                 "total": {"type": "integer", "minimum": 0},
-                "next": nullable(URL_PATH), "prev": nullable(URL_PATH)})
+                "next": nullable(URL_PATH), "prev": nullable(URL_PATH), **more})
 
 
 PROBLEM_PROPERTIES = {
@@ -87,6 +93,48 @@ NEARBY_PROPERTIES = {**PROBLEM_PROPERTIES, "distance_m": {"type": "number", "min
 BOARD_ENTRY = obj({"rank": {"type": "integer", "minimum": 1}, "name": STRING, "points": INTEGER})
 LAT = {"type": "number", "minimum": -90, "maximum": 90}
 LON = {"type": "number", "minimum": -180, "maximum": 180}
+
+TEAM_PROPERTIES = {
+    "id": INTEGER, "name": STRING, "captain": nullable(STRING), "members_count": INTEGER,
+    "max_members": INTEGER,
+    "members": {"type": "array", "items": obj({"id": INTEGER, "name": STRING})},
+    "points": obj({"week": INTEGER, "season": INTEGER}), "closed": BOOLEAN,
+}
+JOIN_CODE_PROPERTIES = {"team_id": INTEGER, "join_code": STRING, "expires_at": nullable(DATETIME)}
+JOIN_REQUEST_PROPERTIES = {"id": INTEGER, "team_id": INTEGER, "status": enum(JoinRequestStatus),
+                           "created_at": DATETIME, "decided_at": nullable(DATETIME)}
+EVENT_PHASE = enum(["upcoming", "running", "frozen", "ended"])
+EVENT_PROPERTIES = {
+    "id": INTEGER, "title": STRING, "description": STRING, "place": STRING,
+    "lat": nullable(NUMBER), "lon": nullable(NUMBER), "mode": enum(EventMode), "phase": EVENT_PHASE,
+    "starts_at": DATETIME, "ends_at": DATETIME, "registration_opens_at": DATETIME,
+    "registration_closes_at": DATETIME, "registration_open": BOOLEAN, "freeze_at": nullable(DATETIME),
+    "min_team_size": INTEGER, "max_team_size": INTEGER, "hide_quests_until_start": BOOLEAN,
+    "dynamic_scoring": BOOLEAN, "finalised": BOOLEAN, "url": LINK,
+}
+EVENT_ENTRY_PROPERTIES = {"id": INTEGER, "team_id": nullable(INTEGER), "name": STRING,
+                          "members": {"type": "array", "items": STRING,
+                                      "description": "Public names of a team's members (none for a team with a child)."},
+                          "registered_at": DATETIME}
+CAMPAIGN_PROPERTIES = {
+    "id": INTEGER, "title": STRING, "why": STRING, "status": enum(CampaignStatus),
+    "area": {"oneOf": [
+        obj({"kind": {"const": "circle"}, "lat": NUMBER, "lon": NUMBER, "radius_m": NUMBER, "description": STRING}),
+        obj({"kind": {"const": "bbox"}, "bbox": {"type": "array", "items": NUMBER, "minItems": 4, "maxItems": 4,
+                                                 "description": "minlon, minlat, maxlon, maxlat"},
+             "description": STRING}),
+    ]},
+    "categories": {"type": "array", "items": STRING}, "goal": INTEGER,
+    "progress": obj({"count": INTEGER, "goal": INTEGER, "percent": {"type": "integer", "minimum": 0, "maximum": 100}}),
+    "pledges": obj({"tokens": INTEGER, "people": INTEGER}),
+    "starts_at": nullable(DATETIME), "ends_at": DATETIME, "voting_closes_at": nullable(DATETIME),
+    "organiser": STRING, "url": LINK,
+}
+CREDIT = obj({"id": INTEGER, "name": STRING, "fixes": INTEGER})
+BADGE_PROPERTIES = {"code": STRING, "name": STRING, "description": STRING, "criteria": STRING,
+                    "category": nullable({**STRING, "description": "A problem category; null for general badges."}),
+                    "image": LINK, "achievement": LINK}
+UPDATE_KINDS = ["reported", "status", "comment", "merged", "fix"]
 
 
 def text_in(maximum: int, minimum: int = 1) -> Schema:
@@ -136,12 +184,72 @@ SCHEMAS: dict[str, Schema] = {
                         "next": nullable(URL_PATH)}),
     "Standing": obj({"member": ref("BoardEntry"), "entries": {"type": "array", "items": ref("BoardEntry")},
                      "window": STRING}),
-    "Team": obj({
-        "id": INTEGER, "name": STRING, "captain": nullable(STRING), "members_count": INTEGER,
-        "max_members": INTEGER,
-        "members": {"type": "array", "items": obj({"id": INTEGER, "name": STRING})},
-        "points": obj({"week": INTEGER, "season": INTEGER}), "closed": BOOLEAN,
+    "ProblemUpdate": obj({
+        "id": INTEGER, "problem_id": INTEGER, "kind": enum(UPDATE_KINDS),
+        "old_status": nullable(enum(ProblemStatus)), "new_status": nullable(enum(ProblemStatus)),
+        "body": nullable(STRING), "author": nullable({**STRING, "description": "Null for a child."}),
+        "created_at": DATETIME,
+        "photos": {"type": "array", "items": obj({"url": LINK, "thumbnail": LINK})},
     }),
+    "ProblemUpdatePage": page_of("ProblemUpdate"),
+    "Team": obj(TEAM_PROPERTIES),
+    "NewTeam": obj({**TEAM_PROPERTIES, **JOIN_CODE_PROPERTIES}),
+    "TeamSummary": obj({"id": INTEGER, "name": STRING, "members_count": INTEGER, "max_members": INTEGER,
+                        "closed": BOOLEAN, "url": LINK}),
+    "TeamPage": page_of("TeamSummary"),
+    "TeamMembers": page_of(obj({"id": INTEGER, "name": STRING, "captain": BOOLEAN}),
+                           unlisted={"type": "integer", "minimum": 0,
+                                     "description": "Members not listed to this viewer (children, people hidden "
+                                                    "from the boards)."}),
+    "LeftTeam": obj({"team_id": INTEGER, "member": {"const": False}, "closed": BOOLEAN}),
+    "JoinCode": obj(JOIN_CODE_PROPERTIES),
+    "JoinRequest": obj(JOIN_REQUEST_PROPERTIES),
+    "JoinRequestPage": page_of(obj({**JOIN_REQUEST_PROPERTIES, "user": obj({"id": INTEGER, "name": STRING})})),
+    "Event": obj(EVENT_PROPERTIES),
+    "EventPage": page_of("Event"),
+    "EventDetail": obj({
+        **EVENT_PROPERTIES,
+        "quests": nullable({"type": "array", "items": obj({"id": INTEGER, "title": STRING, "points": INTEGER,
+                                                           "url": LINK})}),
+        "entries_count": INTEGER, "my_entry_id": nullable(INTEGER), "entries": LINK, "scoreboard": LINK}),
+    "EventEntry": obj(EVENT_ENTRY_PROPERTIES),
+    "EventEntryPage": page_of("EventEntry"),
+    "Registration": obj({**EVENT_ENTRY_PROPERTIES, "event_id": INTEGER}),
+    "EventScoreboard": page_of(
+        obj({"rank": INTEGER, "entry_id": INTEGER, "name": STRING, "points": INTEGER,
+             "solved": {"type": "array", "items": INTEGER}}),
+        event_id=INTEGER, phase=EVENT_PHASE, view=enum(["live", "frozen", "final"]), as_of=nullable(DATETIME),
+        ends_at=DATETIME, quests={"type": "array", "items": obj({"id": INTEGER, "title": STRING})}),
+    "Campaign": obj(CAMPAIGN_PROPERTIES),
+    "CampaignPage": page_of("Campaign"),
+    "CampaignDetail": obj({
+        **CAMPAIGN_PROPERTIES,
+        "milestones": {"type": "array", "items": obj({"percent": INTEGER, "reached_at": DATETIME})},
+        "contributors": obj({"teams": {"type": "array", "items": CREDIT},
+                             "people": {"type": "array", "items": CREDIT},
+                             "unnamed": {"type": "integer", "minimum": 0}})}),
+    "Badge": obj(BADGE_PROPERTIES),
+    "BadgePage": page_of("Badge"),
+    "EarnedBadge": obj({**BADGE_PROPERTIES, "awarded_at": DATETIME,
+                        "credential": {**LINK, "description": "Its Open Badges 3.0 credential (JSON-LD)."}}),
+    "EarnedBadgePage": page_of("EarnedBadge"),
+    "Me": obj({
+        "id": INTEGER, "display_name": STRING, "role": enum(Role), "points": INTEGER,
+        "level": obj({"number": INTEGER, "floor": INTEGER, "next_floor": nullable(INTEGER),
+                      "progress": {"type": "number", "minimum": 0, "maximum": 1},
+                      "points_to_next": nullable(INTEGER)}),
+        "streak": obj({"weeks": INTEGER, "best": INTEGER, "forgiven": INTEGER, "enabled": BOOLEAN,
+                       "active_this_week": BOOLEAN}),
+        "teams": {"type": "array", "items": obj({"id": INTEGER, "name": STRING, "captain": BOOLEAN,
+                                                 "url": LINK})},
+        "hidden_from_boards": BOOLEAN, "badges_count": INTEGER, "profile": LINK,
+    }),
+    "Notification": obj({"id": INTEGER, "read": BOOLEAN, "read_at": nullable(DATETIME), "created_at": DATETIME,
+                         "summary": STRING, "update": ref("ProblemUpdate"), "problem": LINK}),
+    "NotificationPage": page_of("Notification", unread_count={"type": "integer", "minimum": 0}),
+    "NotificationRead": obj({"id": INTEGER, "read": {"const": True}, "unread_count": {"type": "integer", "minimum": 0}}),
+    "NotificationsRead": obj({"marked": {"type": "integer", "minimum": 0},
+                              "unread_count": {"type": "integer", "minimum": 0}}),
     "MyData": obj({"generated_at": DATETIME, "account": {"type": "object"}}, closed=False),
     "ProblemFeatures": obj({
         "type": {"const": "FeatureCollection"},
@@ -268,6 +376,8 @@ def operations(categories: list[str]) -> list[Operation]:
     problem_id = path_id("problem_id", "problem")
     quest_id = path_id("quest_id", "quest")
     claim_id = path_id("claim_id", "claim")
+    team_id = path_id("team_id", "team")
+    event_id = path_id("event_id", "event")
     status_names = [s.value for s in ProblemStatus]
     body = obj  # request bodies: every field optional unless listed, unknown fields ignored
     return [
@@ -278,6 +388,21 @@ def operations(categories: list[str]) -> list[Operation]:
                   errors=(401, 403, 422, 429),
                   description="scope defaults to write, name to \"api\". Wrong credentials: 401."),
         Operation("get", "/me/data", "Everything FixQuest holds about you", "me", ref("MyData"), scope="read"),
+        Operation("get", "/me", "Your profile: level, points, streak, teams", "me", ref("Me"), scope="read"),
+        Operation("patch", "/me", "Change your display name or leaderboard visibility", "me", ref("Me"),
+                  scope="write", body=body({"display_name": STRING, "hidden_from_boards": BOOLEAN},
+                                           optional=("display_name", "hidden_from_boards"), closed=False),
+                  errors=(403, 422), description="A child's account changes neither here (403)."),
+        Operation("get", "/me/badges", "Your earned badges, oldest first", "me", ref("EarnedBadgePage"),
+                  scope="read", params=tuple(page_params()), errors=(422,)),
+        Operation("get", "/me/notifications", "Your in-app notifications, newest first", "me",
+                  ref("NotificationPage"), scope="read",
+                  params=(query("unread", BOOLEAN, "Only unread ones."), *page_params()), errors=(422,)),
+        Operation("post", "/me/notifications/{notification_id}/read", "Mark a notification read", "me",
+                  ref("NotificationRead"), scope="write", params=(path_id("notification_id", "notification"),),
+                  description="Someone else's notification is 404."),
+        Operation("post", "/me/notifications/read", "Mark all your notifications read", "me",
+                  ref("NotificationsRead"), scope="write"),
         # problems
         Operation("post", "/problems", "Report a problem", "problems", ref("ReportedProblem"), 201, scope="write",
                   body=body({"title": text_in(rules.TITLE_MAX, 3), "description": text_in(rules.DESCRIPTION_MAX),
@@ -305,6 +430,24 @@ def operations(categories: list[str]) -> list[Operation]:
         Operation("get", "/problems/{problem_id}", "A problem", "problems", ref("Problem"), params=(problem_id,),
                   extra_responses={301: {"description": REASONS[301], "headers": {
                       "Location": {"description": "The surviving problem.", "schema": STRING}}}}),
+        Operation("get", "/problems/{problem_id}/updates", "A problem's public history, oldest first", "problems",
+                  ref("ProblemUpdatePage"), params=(problem_id, *page_params()), errors=(422,),
+                  description="Reported, status changes, comments, merges and fix stories, with their photos. "
+                              "A merged problem answers 301 with the survivor's history.",
+                  extra_responses={301: {"description": REASONS[301], "headers": {
+                      "Location": {"description": "The surviving problem's history.", "schema": STRING}}}}),
+        Operation("post", "/problems/{problem_id}/updates", "Post to a problem's history (organisers)", "problems",
+                  ref("ProblemUpdate"), 201, scope="write", params=(problem_id,),
+                  body=body({"body": STRING, "status": enum(status_names)}, optional=("body", "status"),
+                            closed=False),
+                  errors=(403, 409, 422),
+                  description="A comment {\"body\"}, or a status change {\"status\", \"body\": a note}. "
+                              "Only organisers post; a child never does (403). A merged problem's status: 409."),
+        Operation("post", "/problems/{problem_id}/merge", "Merge a duplicate into another problem (organisers)",
+                  "problems", ref("Problem"), scope="write", params=(problem_id,),
+                  body=body({"into_id": ID_SCHEMA}, closed=False), errors=(403, 409, 422),
+                  description="Answers with the surviving problem. An unknown `into_id`: 422; a problem already "
+                              "merged, or a merge that would make a cycle: 409."),
         Operation("post", "/problems/{problem_id}/confirm", "Confirm a problem (\"I see this too\")", "problems",
                   ref("Problem"), scope="write", params=(problem_id,), errors=(409, 429)),
         Operation("put", "/problems/{problem_id}/subscription", "Follow a problem", "problems", ref("Subscription"),
@@ -374,10 +517,103 @@ def operations(categories: list[str]) -> list[Operation]:
                                 "Places above and below.")),
                   errors=(422,)),
         # teams
-        Operation("get", "/teams/{team_id}", "A team's public page", "teams", ref("Team"),
-                  params=(path_id("team_id", "team"),)),
+        Operation("get", "/teams", "Teams by name", "teams", ref("TeamPage"),
+                  params=(query("name", {"type": "string", "maxLength": 60}, "Only teams whose name contains this."),
+                          query("include_closed", BOOLEAN, "Closed teams too (default: open ones only)."),
+                          *page_params()),
+                  errors=(422,)),
+        Operation("post", "/teams", "Start a team (you are its captain)", "teams", ref("NewTeam"), 201,
+                  scope="write", body=body({"name": text_in(60, 2)}, closed=False), errors=(403, 409, 422),
+                  description="Answers with the team and its join code. A taken name: 409."),
+        Operation("get", "/teams/{team_id}", "A team's public page", "teams", ref("Team"), params=(team_id,)),
+        Operation("get", "/teams/{team_id}/members", "A team's members", "teams", ref("TeamMembers"),
+                  optional_token=True, params=(team_id, *page_params()), errors=(422,),
+                  description="Members see everyone; others only the public members (the rest are counted in "
+                              "`unlisted`)."),
         Operation("post", "/teams/join", "Join a team with its code", "teams", ref("Team"), scope="write",
                   body=body({"code": STRING}, closed=False), errors=(404, 409, 410, 422)),
+        Operation("post", "/teams/{team_id}/leave", "Leave a team", "teams", ref("LeftTeam"), scope="write",
+                  params=(team_id,), errors=(409,),
+                  description="Not a member, or a child: 403. A captain with other members hands over first "
+                              "(409); the last member closes the team."),
+        Operation("post", "/teams/{team_id}/code", "A new join code (captain)", "teams", ref("JoinCode"),
+                  scope="write", params=(team_id,),
+                  body=body({"expires_in_days": {"enum": [1, 7, 30]}}, optional=("expires_in_days",), closed=False),
+                  body_required=False, errors=(422,),
+                  description="The old code stops at once. Without `expires_in_days` the code does not expire."),
+        Operation("post", "/teams/{team_id}/size", "Set the team's member limit (captain)", "teams", ref("Team"),
+                  scope="write", params=(team_id,),
+                  body=body({"max_size": nullable({"type": "integer", "minimum": 2})}, optional=("max_size",),
+                            closed=False),
+                  errors=(422,), description="From 2 to the site's limit, and at least the members it has; "
+                                             "null: the site's limit."),
+        Operation("post", "/teams/{team_id}/members/{user_id}/remove", "Remove a member (captain)", "teams",
+                  ref("Team"), scope="write", params=(team_id, path_id("user_id", "member")), errors=(409,),
+                  description="The captain cannot be removed (409); someone not in the team: 404."),
+        Operation("post", "/teams/{team_id}/captain", "Hand over the captaincy (captain)", "teams", ref("Team"),
+                  scope="write", params=(team_id,), body=body({"new_captain_id": ID_SCHEMA}, closed=False),
+                  errors=(422,), description="To another member of the team who is not a child."),
+        Operation("get", "/teams/{team_id}/requests", "Join requests waiting for a decision (captain)", "teams",
+                  ref("JoinRequestPage"), scope="read", params=(team_id, *page_params()), errors=(403, 422)),
+        Operation("post", "/teams/{team_id}/requests", "Ask to join a team", "teams", ref("JoinRequest"), 201,
+                  scope="write", params=(team_id,), errors=(409,),
+                  description="Refused (409) when you are in it, asked already, or it is full or closed."),
+        Operation("post", "/teams/{team_id}/requests/{request_id}/{decision}", "Approve or decline a join request "
+                  "(captain)", "teams", ref("JoinRequest"), scope="write",
+                  params=(team_id, path_id("request_id", "join request"),
+                          {"name": "decision", "in": "path", "required": True,
+                           "schema": enum(["approve", "decline"])}),
+                  errors=(409,), description="A request decided already, or no room left: 409."),
+        # events
+        Operation("get", "/events", "Events", "events", ref("EventPage"),
+                  params=(query("phase", enum(["upcoming", "running", "past"]), "Only events in this phase."),
+                          query("mode", enum(EventMode), "Only solo or team events."), *page_params()),
+                  errors=(422,),
+                  description="Running ones end soonest first, upcoming ones start soonest first, past ones latest "
+                              "first; with no phase, the newest start first."),
+        Operation("get", "/events/{event_id}", "An event", "events", ref("EventDetail"), optional_token=True,
+                  params=(event_id,),
+                  description="`quests` is null while they are secret (only its organisers see them earlier)."),
+        Operation("get", "/events/{event_id}/entries", "An event's entries, in registration order", "events",
+                  ref("EventEntryPage"), optional_token=True, params=(event_id, *page_params()), errors=(422,)),
+        Operation("get", "/events/{event_id}/scoreboard", "An event's scoreboard", "events", ref("EventScoreboard"),
+                  optional_token=True, params=(event_id, *page_params()), errors=(422,),
+                  description="Frozen for the public during a freeze; live for the event's organisers."),
+        Operation("post", "/events/{event_id}/registrations", "Register for an event", "events",
+                  ref("Registration"), 201, scope="write", params=(event_id,),
+                  body=body({"team_id": ID_SCHEMA, "user_id": ID_SCHEMA}, optional=("team_id", "user_id"),
+                            closed=False),
+                  body_required=False, errors=(403, 409, 422),
+                  description="A team event: its captain enters `team_id`. A solo event: you enter yourself. The "
+                              "event's organisers may enter any team or person (`user_id`) until the end. Outside "
+                              "the registration window, or entered already: 409; a team of the wrong size: 422."),
+        # campaigns
+        Operation("get", "/campaigns", "Campaigns with their progress and pledges", "campaigns",
+                  ref("CampaignPage"), params=(query("status", enum(CampaignStatus), "Only this status."),
+                                               *page_params()),
+                  errors=(422,)),
+        Operation("get", "/campaigns/{campaign_id}", "A campaign with milestones and contributors", "campaigns",
+                  ref("CampaignDetail"), params=(path_id("campaign_id", "campaign"),),
+                  description="Contributors are named only where the campaign page names them; the rest are "
+                              "counted in `unnamed`."),
+        # school classes
+        Operation("get", "/classes/{class_id}/leaderboard", "A school class's leaderboard (its teacher and "
+                  "children)", "classes", ref("Leaderboard"), scope="read",
+                  params=(path_id("class_id", "class"),
+                          query("window", enum(["all", "week", "month"]), "The period (default all)."),
+                          query("limit", {"type": "integer", "minimum": 1, "maximum": MAX_PAGE_SIZE, "default": 10},
+                                "Entries per page."),
+                          query("offset", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1, "default": 0},
+                                "Entries to skip.")),
+                  errors=(422,), description="To anyone else the class is 404, whether or not it exists."),
+        # badges
+        Operation("get", "/badges", "The badge catalogue", "badges", ref("BadgePage"),
+                  params=(query("category", STRING, "Only this badge category (an unknown one: 422)."),
+                          *page_params()),
+                  errors=(422,)),
+        Operation("get", "/people/{user_id}/badges", "A person's earned badges", "badges", ref("EarnedBadgePage"),
+                  optional_token=True, params=(path_id("user_id", "person"), *page_params()), errors=(422,),
+                  description="Each with its Open Badges 3.0 credential. A child's: 404 outside their class."),
         # this document
         Operation("get", "/openapi.json", "This OpenAPI document", "meta", ref("OpenAPI")),
     ]
@@ -406,7 +642,7 @@ def document() -> dict:
                            "ETag and answer If-None-Match with 304; every response allows CORS.",
         },
         "tags": [{"name": name} for name in ("tokens", "me", "problems", "quests", "claims", "leaderboards",
-                                             "teams", "meta")],
+                                             "teams", "events", "campaigns", "classes", "badges", "meta")],
         "paths": paths,
         "components": {
             "schemas": SCHEMAS,

@@ -20,9 +20,18 @@ from schemathesis import GenerationMode
 from schemathesis.checks import (content_type_conformance, not_a_server_error, response_schema_conformance,
                                  status_code_conformance)
 
+from sqlalchemy import select
+
+from accounts import services as accounts
 from api.openapi import PREFIX, operations
+from extensions import db
+from notifications.models import Notification
 from tests.api import auth
+from tests.api.test_people import notify
+from tests.events_helpers import make_event
 from tests.factories import make_claim, make_organiser, make_problem, make_quest, make_team, make_user
+from tests.test_campaigns import make_campaign
+from tests.test_classes import create_class
 
 FUZZ_EXAMPLES = int(os.environ.get("FIXQUEST_FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -33,13 +42,24 @@ DOCUMENTED = [(op.method.upper(), PREFIX + op.path) for op in operations(["potho
 def seeded(app, ctx):
     organiser = make_organiser()
     member = make_user()
-    team = make_team(member)
     problem = make_problem(member)
     quest = make_quest(organiser)
     claim = make_claim(member, quest, submit=True)
+    # The token's own team (so the captain's routes are reached) with a join request waiting,
+    # an event, a campaign, a school class of theirs and a notification of theirs.
+    own_team = make_team(organiser, members=(member,))
+    join_request = accounts.request_to_join(db.session, actor=make_user(), team=own_team)
+    db.session.commit()
+    event = make_event(organiser)
+    campaign = make_campaign(organiser)
+    _, school_class, _, _ = create_class(app, organiser, size=2)
+    notify(make_organiser(), organiser, 1)
+    notification_id = db.session.scalar(select(Notification.id).where(Notification.user_id == organiser.id))
     return {"headers": auth(organiser),
-            "ids": {"problem_id": problem.id, "quest_id": quest.id, "claim_id": claim.id, "team_id": team.id,
-                    "member_id": member.id}}
+            "ids": {"problem_id": problem.id, "quest_id": quest.id, "claim_id": claim.id, "team_id": own_team.id,
+                    "member_id": member.id, "event_id": event.id, "campaign_id": campaign.id,
+                    "class_id": school_class.id, "notification_id": notification_id, "user_id": member.id,
+                    "request_id": join_request.id}}
 
 
 @pytest.fixture(scope="module")

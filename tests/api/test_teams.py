@@ -53,7 +53,7 @@ def test_creating_a_team_refusals(client):
     assert short.status_code == 422 and list(error_of(short)["fields"]) == ["name"]
     assert client.post("/api/v1/teams", json={}, headers=headers).status_code == 422
     assert client.post("/api/v1/teams", json={"name": "No Token"}).status_code == 401
-    assert client.post("/api/v1/teams", data="name=x", headers=headers).status_code == 400
+    assert client.post("/api/v1/teams", data="name=x", headers=headers).status_code == 415  # not JSON
     became_child = make_user()
     child_headers = auth(became_child)  # a token made before the account became a child's
     became_child.is_child = True
