@@ -38,10 +38,24 @@ def on_commit(key: str, handler: Callable[[list], None]) -> None:
     _handlers[key] = handler
     if not event.contains(FlaskSession, "after_commit", _after_commit):
         event.listen(FlaskSession, "after_commit", _after_commit)
-        event.listen(FlaskSession, "after_rollback", _after_rollback)
+        event.listen(FlaskSession, "after_soft_rollback", _after_rollback)
+
+
+def outermost_commit(session) -> bool:
+    """SQLAlchemy sends after_commit for a SAVEPOINT's release too (`begin_nested`), while
+    the enclosing transaction is still open: only the outermost commit makes work real."""
+    return not session.in_nested_transaction()
+
+
+def outermost_rollback(transaction) -> bool:
+    """after_soft_rollback fires for each transaction rolled back; a SAVEPOINT's rollback
+    leaves the enclosing transaction (and the work it queued) alive."""
+    return transaction.parent is None
 
 
 def _after_commit(session) -> None:
+    if not outermost_commit(session):
+        return
     for key, handler in _handlers.items():
         items = session.info.pop(key, None)
         if not items:
@@ -55,6 +69,8 @@ def _after_commit(session) -> None:
             log.exception("%s: after-commit handler failed for %d items", key, len(items))
 
 
-def _after_rollback(session) -> None:
+def _after_rollback(session, previous_transaction) -> None:
+    if not outermost_rollback(previous_transaction):
+        return
     for key in _handlers:
         session.info.pop(key, None)

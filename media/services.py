@@ -20,6 +20,7 @@ from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, or_, select
 from sqlalchemy.orm import Session
 
+import aftercommit
 from accounts.models import User
 from childsafe.policy import refuse_public
 from challenges.models import Claim, Photo, ProblemUpdate
@@ -159,7 +160,8 @@ def _delete(storage: PhotoStorage, keys: Iterable[str]) -> None:
 # --- files follow the transaction ----------------------------------------------------------
 
 def _after_commit(session) -> None:
-    session.info.pop(PENDING_KEY, None)
+    if aftercommit.outermost_commit(session):  # a SAVEPOINT's release decides nothing yet
+        session.info.pop(PENDING_KEY, None)
 
 
 def _after_transaction_end(session, transaction) -> None:

@@ -19,6 +19,7 @@ from flask import current_app, has_app_context
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event, inspect
 
+import aftercommit
 from accounts.models import Team, TeamMembership, User
 from scoring.leaderboards import Scope
 from scoring.ledger import PENDING_KEY
@@ -54,6 +55,8 @@ def _after_flush(session, flush_context) -> None:
 
 
 def _after_commit(session) -> None:
+    if not aftercommit.outermost_commit(session):  # a SAVEPOINT: the transaction goes on
+        return
     pending, visibility, joined, left = (session.info.pop(key, None) for key in _KEYS)
     if not (pending or visibility or joined or left) or not has_app_context():
         return
@@ -67,7 +70,9 @@ def _after_commit(session) -> None:
         log.exception("leaderboard refresh failed; run `flask --app app scoring rebuild`")
 
 
-def _after_rollback(session) -> None:
+def _after_rollback(session, previous_transaction) -> None:
+    if not aftercommit.outermost_rollback(previous_transaction):
+        return
     for key in _KEYS:
         session.info.pop(key, None)
 
@@ -76,4 +81,4 @@ def install() -> None:
     if not event.contains(FlaskSession, "after_commit", _after_commit):
         event.listen(FlaskSession, "after_flush", _after_flush)
         event.listen(FlaskSession, "after_commit", _after_commit)
-        event.listen(FlaskSession, "after_rollback", _after_rollback)
+        event.listen(FlaskSession, "after_soft_rollback", _after_rollback)
