@@ -33,7 +33,7 @@ AXE_URL_PATH = "/__axe__/axe.min.js"  # served by a route in each context, so th
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]
 DESKTOP = {"width": 1280, "height": 900}
 MOBILE = {"width": 375, "height": 812}
-TIMEOUT_MS = 10_000
+TIMEOUT_MS = 15_000
 # A blank 1x1 PNG for map tiles: the test machine has no internet, and a tile server is not ours to load.
 BLANK_PNG = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
@@ -94,6 +94,9 @@ def live_server(app):
 @pytest.fixture
 def person(browser, live_server, ctx):
     """person(viewport=...) -> a new page in a fresh browser context (one person)."""
+    from playwright.sync_api import expect
+
+    expect.set_options(timeout=TIMEOUT_MS)  # live updates on a busy CI machine can take more than 5 s
     contexts = []
 
     def open_person(*, viewport: dict | None = None):
