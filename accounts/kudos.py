@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -40,6 +40,10 @@ class AlreadyThanked(Conflict):
     def __init__(self, claim_id: int):
         super().__init__("You have already thanked them for this fix.")
         self.claim_id = claim_id
+
+
+# Not named beside a thank-you: hidden from the boards, or a profile a moderator hid.
+UNNAMED = or_(User.hidden_from_boards, User.profile_hidden).label("hidden_from_boards")
 
 
 def credited_ids(session: Session, claim: Claim) -> set[int]:
@@ -86,7 +90,7 @@ class ClaimKudos:
 
 def for_claim(session: Session, claim: Claim, viewer) -> ClaimKudos:
     """The kudos on one fix, for its (private) claim page."""
-    givers = session.execute(select(User.display_name, User.is_child, User.hidden_from_boards)
+    givers = session.execute(select(User.display_name, User.is_child, UNNAMED)
                              .join(Kudos, Kudos.giver_id == User.id).where(Kudos.claim_id == claim.id)
                              .order_by(Kudos.id)).all()
     names = [g.display_name for g in givers if not (g.is_child or g.hidden_from_boards)]
@@ -129,7 +133,7 @@ def for_profile(session: Session, person: User, viewer, *, limit: int = RECENT) 
         return None
     mine = _public_claims(person.id)
     rows = session.execute(  # one query: the newest thanks, each row carrying the total
-        select(User.display_name, User.is_child, User.hidden_from_boards, Quest.id, Quest.title, Kudos.created_at,
+        select(User.display_name, User.is_child, UNNAMED, Quest.id, Quest.title, Kudos.created_at,
                func.count(Kudos.id).over().label("total"))
         .select_from(Kudos).join(Claim, Claim.id == Kudos.claim_id).join(Quest, Quest.id == Claim.quest_id)
         .join(User, User.id == Kudos.giver_id).where(mine)

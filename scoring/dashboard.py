@@ -135,18 +135,18 @@ def claims_of(session: Session, user_id: int) -> list[Claim]:
 
 def reviews_of_work(session: Session, viewer: User, name) -> list[ReviewNote]:
     rows = session.execute(
-        select(User.id, User.display_name, User.is_child, Review.decision, Review.reason, Claim.id, Quest.title,
-               Review.created_at)
+        select(User.id, User.display_name, User.is_child, User.profile_hidden, Review.decision, Review.reason, Claim.id,
+               Quest.title, Review.created_at)
         .select_from(Review).join(Claim, Claim.id == Review.claim_id).join(Quest, Quest.id == Claim.quest_id)
         .join(User, User.id == Review.reviewer_id).where(credited_claims(viewer.id) | (Claim.user_id == viewer.id))
         .order_by(Review.created_at.desc(), Review.id.desc()).limit(SOCIAL_LIMIT)).all()
-    return [ReviewNote(name(r[0], r[1], r[2]), r[3], r[4], r[5], r[6], r[7]) for r in rows]
+    return [ReviewNote(name(r[0], r[1], r[2], r[3]), r[4], r[5], r[6], r[7], r[8]) for r in rows]
 
 
 def thanks_received(session: Session, viewer: User, name) -> list[ThanksNote]:
     rows = session.execute(
-        select(User.id, User.display_name, User.is_child, User.hidden_from_boards, Claim.id, Quest.title,
-               Kudos.created_at)
+        select(User.id, User.display_name, User.is_child, User.hidden_from_boards | User.profile_hidden, Claim.id,
+               Quest.title, Kudos.created_at)
         .select_from(Kudos).join(Claim, Claim.id == Kudos.claim_id).join(Quest, Quest.id == Claim.quest_id)
         .join(User, User.id == Kudos.giver_id)
         .where(Claim.status == ClaimStatus.approved.value, credited_claims(viewer.id))
@@ -159,13 +159,14 @@ def team_activity(session: Session, viewer: User, name) -> list[TeamNote]:
     teams = my_teams_select(viewer.id).subquery()
     mates = select(TeamMembership.user_id).where(TeamMembership.team_id.in_(select(teams)))
     rows = session.execute(
-        select(User.id, User.display_name, User.is_child, Team.name, Quest.id, Quest.title, Claim.decided_at)
+        select(User.id, User.display_name, User.is_child, User.profile_hidden, Team.name, Quest.id, Quest.title,
+               Claim.decided_at)
         .select_from(Claim).join(Quest, Quest.id == Claim.quest_id).join(User, User.id == Claim.user_id)
         .outerjoin(Team, Team.id == Claim.team_id)
         .where(Claim.status == ClaimStatus.approved.value, Claim.user_id != viewer.id,
                or_(Claim.user_id.in_(mates), Claim.team_id.in_(select(teams))))
         .order_by(Claim.decided_at.desc(), Claim.id.desc()).limit(SOCIAL_LIMIT)).all()
-    return [TeamNote(name(r[0], r[1], r[2]), r[3], r[4], r[5], r[6]) for r in rows]
+    return [TeamNote(name(r[0], r[1], r[2], r[3]), r[4], r[5], r[6], r[7]) for r in rows]
 
 
 def celebration_for(viewer: User, level: Level, earned: list[tuple[int, EarnedBadge]]) -> Celebration | None:

@@ -53,6 +53,9 @@ def _seed(app, client, login, town):
     claim = db.session.scalar(select(Claim).where(Claim.user_id == ocelot.id))
     client.post(f"/claims/{claim.id}/submit", data={"evidence": HIDDEN["evidence"]}, content_type="multipart/form-data")
     approve(organiser, claim)
+    # The profile thanks someone: its name on their fix and their profile must go with it.
+    thanked = db.session.scalar(select(Claim.id).where(Claim.user_id == adult.id, Claim.status == "approved"))
+    assert client.post(f"/claims/{thanked}/kudos", data={}).status_code == 302
     # Held by the word list: a report, a comment, evidence.
     app.config["MODERATION_WORDS"] = ("porcupine",)
     hector = make_user(name="Hector Held")  # not one of the crawl's viewers: authors see their own held posts
