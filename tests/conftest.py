@@ -122,6 +122,9 @@ def wipe(app) -> None:
         client = app.extensions["fixquest.redis"]
         if client is not None:
             client.flushdb()
+            # The live hub remembers which stream topics it registered in Redis; a flush
+            # forgets them there, as a Redis restart would (its listener then does the same).
+            app.extensions["fixquest.live"].forget_presence()
         jobs = app.extensions["fixquest.jobs"]
         if hasattr(jobs, "clear"):
             jobs.clear()  # background jobs left by this test must not run against the next one
