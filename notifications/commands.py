@@ -6,6 +6,7 @@ import time
 from datetime import timedelta
 
 import click
+import redis
 from flask import Flask, current_app
 from flask.cli import AppGroup
 
@@ -101,10 +102,17 @@ def worker_command(burst: bool, interval: float) -> None:
             threading.Thread(target=_tick_forever, args=(app, interval, stop), daemon=True).start()
         click.echo(f"RQ worker on queue {jobs.queue.name!r}.")
         try:
-            SimpleWorker([jobs.queue], connection=jobs.connection).work(burst=burst, with_scheduler=not burst)
+            while True:
+                try:
+                    SimpleWorker([jobs.queue], connection=jobs.connection).work(burst=burst, with_scheduler=not burst)
+                    return
+                except redis.RedisError as failure:  # Redis away (a restart): wait for it, never exit
+                    if burst:
+                        raise
+                    click.echo(f"Redis unreachable ({failure}); trying again in {interval:g} s.", err=True)
+                    time.sleep(interval)
         finally:
             stop.set()
-        return
     click.echo("No REDIS_URL: polling the database for due notifications.")
     while not burst:
         time.sleep(interval)
