@@ -6,7 +6,8 @@ Hand-written data, kept true to the code by tests (tests/api/test_openapi.py):
   * every response the API tests get is validated against the operation's schema for its
     status, and schemathesis fuzzes the API from this document (tests/api/test_fuzz.py).
 
-To document a new route, add one `Operation` to OPERATIONS (near its neighbours) and, if
+To document a new route, add one `Operation` to core_operations() (near its neighbours), or to
+its area's module named in AREAS, and, if
 its JSON is new, its schema to SCHEMAS. The error statuses every route of a kind can give
 are added for you (see `Operation.statuses`); list in `errors` only the ones its service
 raises (403, 404, 409, 410, 422 ...). Schemas are JSON Schema 2020-12, as OpenAPI 3.1 uses;
@@ -15,6 +16,7 @@ field fails the tests until the document says so.
 """
 from __future__ import annotations
 
+import importlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -370,9 +372,36 @@ class Operation:
         return operation
 
 
+# Modules that document more routes, one per area, so each area's routes and their document
+# sit together: each defines SCHEMAS (names not used here), TAGS (its tag names, in order) and
+# `operations(categories) -> list[Operation]`, importing what it needs from this module.
+AREAS: tuple[str, ...] = ()
+
+
+def _areas() -> list:
+    return [importlib.import_module(name) for name in AREAS]
+
+
 def operations(categories: list[str]) -> list[Operation]:
-    """Every route of the API, grouped as in api/routes.py. `categories`: the site's problem
-    categories (the CATEGORIES setting), which some parameters and bodies enumerate."""
+    """Every route of the API: the core ones below, then each area module's."""
+    found = core_operations(categories)
+    for module in _areas():
+        found += module.operations(categories)
+    return found
+
+
+def schemas() -> dict[str, Schema]:
+    merged = dict(SCHEMAS)
+    for module in _areas():
+        clash = merged.keys() & module.SCHEMAS.keys()
+        assert not clash, f"{module.__name__} redefines schemas {sorted(clash)}"
+        merged.update(module.SCHEMAS)
+    return merged
+
+
+def core_operations(categories: list[str]) -> list[Operation]:
+    """The routes of api/routes.py and its neighbours, grouped as there. `categories`: the site's
+    problem categories (the CATEGORIES setting), which some parameters and bodies enumerate."""
     problem_id = path_id("problem_id", "problem")
     quest_id = path_id("quest_id", "quest")
     claim_id = path_id("claim_id", "claim")
@@ -619,6 +648,14 @@ def operations(categories: list[str]) -> list[Operation]:
     ]
 
 
+def tags() -> list[str]:
+    names = ["tokens", "me", "problems", "quests", "claims", "leaderboards", "teams", "events", "campaigns",
+             "classes", "badges"]
+    for module in _areas():
+        names += [name for name in module.TAGS if name not in names]
+    return names + ["meta"]
+
+
 def error_responses() -> dict[str, dict]:
     return {f"E{code}": {"description": REASONS[code],
                          "content": {JSON: {"schema": ref("Error")}},
@@ -641,11 +678,10 @@ def document() -> dict:
                            "Lists paginate with `page` and `page_size` and link `next`/`prev`. GETs carry an "
                            "ETag and answer If-None-Match with 304; every response allows CORS.",
         },
-        "tags": [{"name": name} for name in ("tokens", "me", "problems", "quests", "claims", "leaderboards",
-                                             "teams", "events", "campaigns", "classes", "badges", "meta")],
+        "tags": [{"name": name} for name in tags()],
         "paths": paths,
         "components": {
-            "schemas": SCHEMAS,
+            "schemas": schemas(),
             "responses": error_responses(),
             "securitySchemes": {"bearer": {
                 "type": "http", "scheme": "bearer",

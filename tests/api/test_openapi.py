@@ -27,7 +27,7 @@ def drift(app, document) -> list[str]:
     lines = []
     for path in sorted(code.keys() | documented.keys()):
         for method in sorted(code.get(path, set()) - documented.get(path, set())):
-            lines.append(f"undocumented: {method.upper()} {path} (add an Operation to api/openapi.py operations())")
+            lines.append(f"undocumented: {method.upper()} {path} (add an Operation to api/openapi.py or its area module)")
         for method in sorted(documented.get(path, set()) - code.get(path, set())):
             lines.append(f"documented but not routed: {method.upper()} {path} (remove it from api/openapi.py)")
     return lines
@@ -54,7 +54,7 @@ def test_drift_names_what_is_missing(app, contract):
     document["paths"]["/api/v1/gone"] = {"get": {}}
     assert drift(app, document) == [
         "documented but not routed: GET /api/v1/gone (remove it from api/openapi.py)",
-        "undocumented: POST /api/v1/teams/join (add an Operation to api/openapi.py operations())",
+        "undocumented: POST /api/v1/teams/join (add an Operation to api/openapi.py or its area module)",
     ]
 
 
