@@ -10,6 +10,7 @@ from werkzeug.routing import IntegerConverter
 
 import config as settings
 import i18n
+import pagecache
 import ratelimits
 from extensions import csrf, db, login_manager, make_redis, migrate
 
@@ -30,6 +31,7 @@ def create_app(config: dict | None = None) -> Flask:
     ratelimits.init_app(app)  # after the blueprints: it wraps their views
     register_error_handlers(app)
     register_commands(app)
+    pagecache.init_app(app)  # last: it wraps the whole WSGI app
     if app.config["AUTO_MIGRATE"]:
         upgrade_database(app)
     return app

@@ -180,19 +180,38 @@ class LanguageForm(Form):
     next = HiddenField()
 
 
-@bp.post("/language")
-def switch_language():
-    """The switcher in every page's footer: remember the choice, then back to the same page."""
+def _back_to(target: str | None):
     from web import is_safe_next
 
+    return redirect(target if is_safe_next(target) else url_for("web.home"))
+
+
+def _set_cookie(response, language: str) -> None:
+    response.set_cookie(COOKIE, language, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True,
+                        secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+
+
+@bp.post("/language")
+def switch_language():
+    """The switcher in a signed-in person's footer: remember the choice on the account and in
+    the cookie, then back to the same page."""
     form = LanguageForm()
-    target = form.next.data if is_safe_next(form.next.data) else url_for("web.home")
-    response = redirect(target)
+    response = _back_to(form.next.data)
     if form.validate_on_submit():
-        language = form.locale.data
-        response.set_cookie(COOKIE, language, max_age=COOKIE_MAX_AGE, samesite="Lax", httponly=True,
-                            secure=current_app.config.get("SESSION_COOKIE_SECURE", False))
+        _set_cookie(response, form.locale.data)
         if current_user.is_authenticated:
-            remember_language(db.session, actor=current_user, code=language)
+            remember_language(db.session, actor=current_user, code=form.locale.data)
             db.session.commit()
+    return response
+
+
+@bp.get("/language/<locale>")
+def choose_language(locale: str):
+    """The switcher in a visitor's footer: a plain link that only sets the language cookie
+    (nothing is stored, so no form token is needed and visitors' pages need no session).
+    A signed-in person's account keeps its own choice; they change it with the form."""
+    response = _back_to(request.args.get("next"))
+    language = supported(locale)
+    if language:
+        _set_cookie(response, language)
     return response

@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 
 from errors import DomainError, Forbidden, NotFound
 from extensions import db
+from pagecache import for_visitors
 
 bp = Blueprint("web", __name__)
 
@@ -87,6 +88,7 @@ def paginate_uncounted(stmt, *, per_page: int) -> UncountedPage:
 
 
 @bp.get("/")
+@for_visitors
 def home():
     """A participant's next steps, or a visitor's view of the town (home.pages)."""
     from home.pages import home_context

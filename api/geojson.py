@@ -21,6 +21,7 @@ from api.parsing import WrongType, bbox_arg, int_arg, read_args
 from challenges.models import ProblemStatus
 from extensions import db
 from maps.services import map_points_select
+from pagecache import for_visitors
 from timeutil import isoformat
 
 CONTENT_TYPE = "application/geo+json"
@@ -70,6 +71,7 @@ def feature(row, problem_url: Callable[[int], str] | None = None) -> dict:
 
 
 @bp.get("/problems.geojson")
+@for_visitors
 def problems_geojson():
     bbox = bbox_arg()
     args = read_args(category=names_arg(current_app.config["CATEGORIES"]),

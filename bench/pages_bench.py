@@ -15,7 +15,9 @@ problem list, map data (GeoJSON), quest list and leaderboard pages with wrk, int
 each round measures every page on both servers, bare first in odd rounds and FixQuest
 first in even ones, so drifting load on a shared machine falls on both sides. It reports
 each page's medians and the ratio FixQuest / bare (the issue's target: at least 0.5).
-Results go in BENCHMARKS.md.
+wrk sends no cookie, so every request is a visitor's and may be answered from the visitor
+page cache (pagecache.py); `--visitor-cache-seconds 0` turns it off, so every request runs
+the whole page stack as a signed-in person's does. Results go in BENCHMARKS.md.
 """
 from __future__ import annotations
 
@@ -200,6 +202,9 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--loadgen", choices=("auto", "wrk", "python"), default="auto")
     parser.add_argument("--page", action="append", help="measure only these paths (repeatable)")
+    parser.add_argument("--visitor-cache-seconds", type=int, default=None,
+                        help="FIXQUEST_VISITOR_CACHE_SECONDS for FixQuest (default: the app's, 10; 0: off, "
+                             "so every request runs the whole page stack, as a signed-in person's does)")
     args = parser.parse_args(argv)
     if not 1 <= args.duration <= 30 or not 0 <= args.warmup <= 10 or not 1 <= args.rounds <= 5:
         parser.error("keep the run bounded: --duration 1..30, --warmup 0..10, --rounds 1..5")
@@ -227,6 +232,8 @@ def main(argv=None) -> int:
     env = {**os.environ, "DATABASE_URL": args.database_url, "SECRET_KEY": secrets.token_urlsafe(48),
            "FIXQUEST_ENV": "development", "FIXQUEST_AUTO_MIGRATE": "0"}
     env.pop("REDIS_URL", None)
+    if args.visitor_cache_seconds is not None:
+        env["FIXQUEST_VISITOR_CACHE_SECONDS"] = str(args.visitor_cache_seconds)
     if args.redis_url:
         env["REDIS_URL"] = args.redis_url
     servers = []
@@ -247,7 +254,8 @@ def main(argv=None) -> int:
         print(f"Machine: {platform.node()} {platform.machine()}, {os.cpu_count()} CPUs, Python "
               f"{platform.python_version()}; load average before: {' '.join(f'{x:.2f}' for x in os.getloadavg())}")
         print(f"Load: {args.loadgen}, {args.concurrency} connections, {args.duration} s each, {args.rounds} rounds, "
-              f"gunicorn {args.workers} sync workers per server")
+              f"gunicorn {args.workers} sync workers per server; FixQuest's visitor page cache: "
+              f"{env.get('FIXQUEST_VISITOR_CACHE_SECONDS', 'default (10 s)')}")
         if args.warmup:
             for page in pages:
                 measure(bare_port, page, args, duration=args.warmup)

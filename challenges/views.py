@@ -26,6 +26,7 @@ from events import guards as event_guards
 from extensions import db
 from i18n import word
 from forms import to_utc
+from pagecache import for_visitors
 from timeutil import utcnow
 from web import add_rule_errors, apply_errors, flash_form_errors, paginate_uncounted
 
@@ -54,6 +55,7 @@ SORTS = ("newest", "affected")
 
 
 @bp.get("/problems")
+@for_visitors
 def problems():
     category = request.args.get("category") or None
     status = request.args.get("status") or None
@@ -249,6 +251,7 @@ def _follow(kind: str, form) -> None:
 # --- quests --------------------------------------------------------------------------------
 
 @bp.get("/quests")
+@for_visitors
 def quests():
     page = db.paginate(services.open_quests_select().options(selectinload(Quest.problem)),
                        per_page=current_app.config["PAGE_SIZE"], max_per_page=100)

@@ -17,6 +17,7 @@ from accounts.models import Team, TeamMembership
 from campaigns.models import Campaign
 from childsafe.policy import refuse_public
 from extensions import db
+from pagecache import for_visitors
 from scoring import windows
 from scoring.leaderboards import (BOARDS, Around, Leaderboard, NotOnBoard, Scope, Standing, UnknownScope,
                                   remember_campaign, set_hidden_from_boards, team_scope)
@@ -131,6 +132,7 @@ def _page_number() -> int:
 
 
 @bp.get("/leaderboards")
+@for_visitors
 def leaderboards():
     calendar = backend().calendar
     now, zone, seasons = calendar.now(), calendar.zone, calendar.seasons()

@@ -217,6 +217,7 @@ def _values(town: Town) -> dict[str, list]:
         "token": [town.unsubscribe_token, "no-such-token"],
         "unknown": ["requests/1/updates.json"],
         "key": town.photo_keys,
+        "locale": ["cy", "en"],
     }
 
 

@@ -177,9 +177,14 @@ def test_the_redirect_after_switching_stays_on_the_site(client, target):
     assert response.status_code == 302 and response.headers["Location"] == "/"
 
 
-def test_the_switch_returns_to_the_same_page_with_its_query(client):
+def test_the_switch_returns_to_the_same_page_with_its_query(client, login):
+    page = text_of(client.get("/quests?page=1"))  # a visitor's footer links back here
+    assert 'href="/language/cy?next=/quests?page%3D1"' in page
+    response = client.get("/language/cy?next=/quests?page%3D1")
+    assert response.headers["Location"] == "/quests?page=1" and "fixquest_lang=cy" in response.headers["Set-Cookie"]
+    login(make_user(name="Signed In"))
     page = text_of(client.get("/quests?page=1"))
-    assert 'name="next" value="/quests?page=1"' in page  # the footer form knows where it is
+    assert 'name="next" value="/quests?page=1"' in page  # a signed-in person's footer form knows where it is
     assert switch(client, "cy", "/quests?page=1").headers["Location"] == "/quests?page=1"
 
 
@@ -188,12 +193,51 @@ def test_switching_needs_the_csrf_token(client):
     assert response.status_code == 400 and "fixquest_lang" not in response.headers.get("Set-Cookie", "")
 
 
-def test_the_switcher_works_without_javascript(client):
+def test_the_switcher_works_without_javascript(client, login):
+    page = text_of(client.get("/"))  # a visitor: plain links, so the page needs no session
+    switcher = re.search(r'<nav class="language-switcher" aria-labelledby="language-label">.*?</nav>', page,
+                         re.S).group(0)
+    assert '<a href="/language/cy?next=/" lang="cy" hreflang="cy">Cymraeg</a>' in switcher
+    assert 'aria-current="true">English<' in switcher and "csrf_token" not in page
+    login(make_user(name="Signed In"))
     page = text_of(client.get("/"))
     form = re.search(r'<form method="post" action="/language".*?</form>', page, re.S).group(0)
     assert 'name="csrf_token"' in form and '<button type="submit" name="locale" value="cy" lang="cy"' in form
     assert 'aria-labelledby="language-label"' in form
     assert 'aria-current="true">English<' in form
+
+
+def test_a_visitor_switches_with_a_link_that_only_sets_the_cookie(app, client):
+    response = client.get("/language/cy?next=/problems")
+    assert response.status_code == 302 and response.headers["Location"] == "/problems"
+    assert "Problemau" in text_of(client.get("/problems"))
+    assert "session" not in response.headers.get("Set-Cookie", "")  # no session for a visitor
+    client.get("/language/en?next=/problems")
+    assert "Problems" in text_of(client.get("/problems"))
+
+
+@pytest.mark.parametrize("target", ["https://evil.example/", "//evil.example/x", "/\\evil.example",
+                                    "javascript:alert(1)", "evil.example", ""])
+def test_the_visitors_link_stays_on_the_site(client, target):
+    response = client.get("/language/cy", query_string={"next": target})
+    assert response.status_code == 302 and response.headers["Location"] == "/"
+
+
+@pytest.mark.parametrize("locale", ["fr", "xx", "english", "de-CY"])
+def test_the_visitors_link_remembers_only_a_language_we_have(client, locale):
+    response = client.get(f"/language/{locale}?next=/")
+    assert response.status_code == 302 and "fixquest_lang" not in response.headers.get("Set-Cookie", "")
+
+
+def test_the_visitors_link_never_changes_a_signed_in_account(client, login):
+    person = make_user(name="Signed In")
+    person.locale = "en"
+    db.session.commit()
+    login(person)
+    client.get("/language/cy?next=/")
+    db.session.refresh(person)
+    assert person.locale == "en"  # a link from another site cannot change what the account keeps
+    assert "Open quests" in text_of(client.get("/quests"))
 
 
 # --- dates ----------------------------------------------------------------------------------
