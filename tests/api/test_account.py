@@ -109,21 +109,21 @@ def test_changing_delivery_and_stopping_a_subscription(client):
     problem = make_problem(make_user())
     subscription = tracker.subscribe(db.session, actor=me, problem=problem)
     db.session.commit()
+    path = f"/api/v1/me/subscriptions/{subscription.id}"
     headers = bearer(me)
     followers = client.get(f"/api/v1/problems/{problem.id}").get_json()["subscribers_count"]
-    changed = client.patch(f"/api/v1/me/subscriptions/{subscription.id}", json={"delivery": "digest"},
-                           headers=headers)
+    changed = client.patch(path, json={"delivery": "digest"}, headers=headers)
     assert changed.status_code == 200 and changed.get_json()["delivery"] == "digest"
     assert subscriptions_of(me)[0].delivery == "digest"
-    bad = client.patch(f"/api/v1/me/subscriptions/{subscription.id}", json={"delivery": "pigeon"}, headers=headers)
+    bad = client.patch(path, json={"delivery": "pigeon"}, headers=headers)
     assert bad.status_code == 422 and list(error_of(bad)["fields"]) == ["delivery"]
-    missing = client.patch(f"/api/v1/me/subscriptions/{subscription.id}", json={}, headers=headers)
+    missing = client.patch(path, json={}, headers=headers)
     assert missing.status_code == 422
-    stopped = client.delete(f"/api/v1/me/subscriptions/{subscription.id}", headers=headers)
-    assert stopped.status_code == 200 and stopped.get_json() == {"id": subscription.id, "following": False}
+    stopped = client.delete(path, headers=headers)
+    assert stopped.status_code == 200 and stopped.get_json()["following"] is False
     assert subscriptions_of(me) == []
     assert client.get(f"/api/v1/problems/{problem.id}").get_json()["subscribers_count"] == followers - 1
-    assert client.delete(f"/api/v1/me/subscriptions/{subscription.id}", headers=headers).status_code == 404
+    assert client.delete(path, headers=headers).status_code == 404
 
 
 def test_someone_elses_subscription_is_404_and_unchanged(client):
