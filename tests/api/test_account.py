@@ -10,7 +10,7 @@ from accounts.services import issue_token
 from challenges import tracker
 from challenges.models import Subscription
 from extensions import db
-from tests.api import auth, error_of
+from tests.api import error_of
 from tests.factories import make_problem, make_user
 
 
