@@ -610,6 +610,15 @@ def join_by_invite(session: Session, *, actor: User, token: str, now: datetime |
     return team
 
 
+def live_invites(session: Session, *, actor: User, team: Team) -> list[TeamInvite]:
+    """The captain's invite links not withdrawn (expired and used ones too), newest first."""
+    if team.captain_id != actor.id:
+        raise Forbidden("see the invite links", "only the team's captain can.")
+    return list(session.scalars(select(TeamInvite).where(TeamInvite.team_id == team.id,
+                                                         TeamInvite.revoked_at.is_(None))
+                                .order_by(TeamInvite.id.desc())))
+
+
 def revoke_invite(session: Session, *, actor: User, team: Team, invite_id: int,
                   now: datetime | None = None) -> TeamInvite:
     _require_captain(team, actor, "withdraw invite links")

@@ -16,7 +16,7 @@ from accounts.forms import (CaptainForm, EmptyForm, ForgotPasswordForm, InviteFo
                             LoginForm, RegisterForm, ResetPasswordForm, RoleForm, TeamForm, TeamSizeForm, TokenForm)
 from accounts.jobs import send_password_reset_job, send_verification_job
 from accounts.forms import DeleteAccountForm
-from accounts.models import JoinRequestStatus, Team, TeamInvite, TeamJoinRequest, User
+from accounts.models import JoinRequestStatus, Team, TeamJoinRequest, User
 from accounts.teampage import load_team_page
 from childsafe.policy import ChildRefused, refuse_public
 from errors import DomainError, ValidationFailed
@@ -304,9 +304,7 @@ def _captain_forms(team: Team, page) -> dict:
                 requests=db.session.scalars(select(TeamJoinRequest).where(
                     TeamJoinRequest.team_id == team.id, TeamJoinRequest.status == JoinRequestStatus.pending.value)
                     .options(selectinload(TeamJoinRequest.user)).order_by(TeamJoinRequest.id)).all(),
-                invites=db.session.scalars(select(TeamInvite).where(
-                    TeamInvite.team_id == team.id, TeamInvite.revoked_at.is_(None))
-                    .order_by(TeamInvite.id.desc())).all())
+                invites=services.live_invites(db.session, actor=current_user, team=team))
 
 
 @bp.get("/teams/<int:team_id>")

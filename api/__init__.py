@@ -12,6 +12,8 @@ Layout:
   teams.py, events.py, campaigns.py, classes.py, people.py
                   the same, for teams, events, campaigns, a class's board, and people
                   (/me, badges, notifications)
+  account.py, invites.py, webhooks.py
+                  your tokens and what you follow; team invite links; webhooks
 
 State-changing routes need a token; public reads do not. Every response allows any
 origin, and GETs carry an ETag and answer If-None-Match with 304 (openhttp.py). Lists are paginated as
@@ -28,4 +30,5 @@ bp.after_request(openhttp.open_to_all)  # CORS and conditional GETs
 from api import errors, routes  # noqa: E402,F401  (register handlers and routes on bp)
 from api import geojson  # noqa
 from api import campaigns, classes, events, people, teams  # noqa: E402,F401
+from api import account, invites, webhooks  # noqa: E402,F401  (tokens, follows; invite links; webhooks)
 from api import openapi  # noqa: E402,F401  (GET /api/v1/openapi.json)

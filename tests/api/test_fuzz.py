@@ -23,15 +23,19 @@ from schemathesis.checks import (content_type_conformance, not_a_server_error, r
 from sqlalchemy import select
 
 from accounts import services as accounts
+from accounts.models import ApiToken
 from api.openapi import PREFIX, operations
+from challenges import tracker
 from extensions import db
 from notifications.models import Notification
 from tests.api import auth
 from tests.api.test_people import notify
+from tests.api.test_webhooks import without_dns
 from tests.events_helpers import make_event
 from tests.factories import make_claim, make_organiser, make_problem, make_quest, make_team, make_user
 from tests.test_campaigns import make_campaign
 from tests.test_classes import create_class
+from webhooks import services as webhooks
 
 FUZZ_EXAMPLES = int(os.environ.get("FIXQUEST_FUZZ_EXAMPLES", "25"))
 CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance]
@@ -39,7 +43,8 @@ DOCUMENTED = [(op.method.upper(), PREFIX + op.path) for op in operations(["potho
 
 
 @pytest.fixture
-def seeded(app, ctx):
+def seeded(app, ctx, monkeypatch):
+    without_dns(monkeypatch)  # webhook URLs are checked, but no name is looked up
     organiser = make_organiser()
     member = make_user()
     problem = make_problem(member)
@@ -55,11 +60,20 @@ def seeded(app, ctx):
     _, school_class, _, _ = create_class(app, organiser, size=2)
     notify(make_organiser(), organiser, 1)
     notification_id = db.session.scalar(select(Notification.id).where(Notification.user_id == organiser.id))
+    # Their webhook, invite link, subscription and a spare API token (for the account routes).
+    webhook = webhooks.register(db.session, actor=organiser, url="https://hooks.example.org/x",
+                                events=[webhooks.PROBLEM_CREATED])
+    invite, _ = accounts.create_invite(db.session, actor=organiser, team=own_team)
+    subscription = tracker.subscribe_category(db.session, actor=organiser, category="pothole", categories=("pothole",))
+    accounts.issue_token(db.session, user=organiser, name="spare")
+    db.session.commit()
+    token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.name == "spare"))
     return {"headers": auth(organiser),
             "ids": {"problem_id": problem.id, "quest_id": quest.id, "claim_id": claim.id, "team_id": own_team.id,
                     "member_id": member.id, "event_id": event.id, "campaign_id": campaign.id,
                     "class_id": school_class.id, "notification_id": notification_id, "user_id": member.id,
-                    "request_id": join_request.id}}
+                    "request_id": join_request.id, "webhook_id": webhook.id, "invite_id": invite.id,
+                    "subscription_id": subscription.id, "token_id": token_id}}
 
 
 @pytest.fixture(scope="module")
