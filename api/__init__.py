@@ -9,9 +9,11 @@ Layout:
   serializers.py  models to JSON (never an email address)
   routes.py       the views: parse, call one service, commit, serialise (tokens, problems,
                   quests, claims, leaderboards, a team, kudos, my data)
-  teams.py, events.py, campaigns.py, classes.py, people.py
-                  the same, for teams, events, campaigns, a class's board, and people
-                  (/me, badges, notifications)
+  teams.py, events.py, campaigns.py, classes.py, people.py, moderation.py
+                  the same, for teams, events, campaigns, school classes (their teacher's
+                  actions and board), people (/me, badges, notifications), and moderation
+                  and administration (flags, the queue, holds, suspensions, roles, the word
+                  list, integrity alerts, the audit log)
 
 State-changing routes need a token; public reads do not. Every response allows any
 origin, and GETs carry an ETag and answer If-None-Match with 304 (openhttp.py). Lists are paginated as
@@ -28,4 +30,5 @@ bp.after_request(openhttp.open_to_all)  # CORS and conditional GETs
 from api import errors, routes  # noqa: E402,F401  (register handlers and routes on bp)
 from api import geojson  # noqa
 from api import campaigns, classes, events, people, teams  # noqa: E402,F401
+from api import moderation  # noqa: E402,F401
 from api import openapi  # noqa: E402,F401  (GET /api/v1/openapi.json)
