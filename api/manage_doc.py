@@ -119,7 +119,7 @@ def operations(categories: list[str]) -> list[Operation]:
                   description="Organisers only. The cards' secrets are in this response only (Cache-Control: "
                               "no-store). A name another team has: 409."),
         Operation("get", "/classes/{class_id}", "A class's dashboard (its teacher)", "classes",
-                  ref("ClassDashboard"), scope="read", params=(class_id,),
+                  ref("ClassDashboard"), scope="read", params=(class_id,), errors=(403,),
                   description="Each child's work, and the names waiting for approval. " + teacher_only),
         Operation("post", "/classes/{class_id}/children", "Add children (and their login cards)", "classes",
                   ref("LoginCards"), 201, scope="write", params=(class_id,),
@@ -160,7 +160,7 @@ def operations(categories: list[str]) -> list[Operation]:
                   scope="write",
                   body=body({"kind": KIND, "object_id": ID_SCHEMA, "reason": enum(REASON_LABELS),
                              "text": text_in(FLAG_TEXT_MAX, 0)}, optional=("text",), closed=False),
-                  errors=(403, 404, 409, 422),
+                  errors=(403, 404, 409, 422, 429),
                   description="Something you cannot see: 404. Your own, or a child's account: 403. Flagged by you "
                               "already, or out of public view: 409."),
         Operation("get", "/moderation/queue", "The moderators' queue (organisers)", "moderation",
