@@ -122,8 +122,8 @@ def school_class(actor: User, class_id: int):
 @token_required
 def add_children(actor: User, class_id: int):
     """Add {"count"} children to the class: answers with their login cards (shown this once)."""
-    found = _teacher_class(actor, class_id)
     values = read_fields(json_body(), {"count": whole_number}, required=("count",))
+    found = _teacher_class(actor, class_id)
     cards = classes.add_children(db.session, actor=actor, school_class=found, count=values["count"],
                                  hash_method=_hash_method())
     body = _cards(found, cards)
@@ -135,8 +135,8 @@ def add_children(actor: User, class_id: int):
 @token_required
 def reset_cards(actor: User, class_id: int):
     """New secrets for every child (or {"child_ids": [...]} only): the old cards stop working."""
-    found = _teacher_class(actor, class_id)
     values = read_fields(json_body(optional=True), {"child_ids": id_list})
+    found = _teacher_class(actor, class_id)
     cards = classes.reset_secrets(db.session, actor=actor, school_class=found, child_ids=values["child_ids"],
                                   hash_method=_hash_method())
     body = _cards(found, cards)
@@ -160,8 +160,8 @@ def reset_card(actor: User, class_id: int, child_id: int):
 @token_required
 def class_settings(actor: User, class_id: int):
     """{"streaks_enabled", "show_in_rankings"}: either may be left out to keep it as it is."""
-    found = _teacher_class(actor, class_id)
     values = read_fields(json_body(), {"streaks_enabled": boolean, "show_in_rankings": boolean})
+    found = _teacher_class(actor, class_id)
     classes.update_settings(
         db.session, actor=actor, school_class=found,
         streaks_enabled=found.streaks_enabled if values["streaks_enabled"] is None else values["streaks_enabled"],
@@ -188,8 +188,8 @@ def decide_name(actor: User, class_id: int, request_id: int, decision: str):
 @token_required
 def archive_class(actor: User, class_id: int):
     """{"confirm": true}: read-only from now on; its children can no longer log in."""
-    found = _teacher_class(actor, class_id)
     _confirmed()
+    found = _teacher_class(actor, class_id)
     classes.archive_class(db.session, actor=actor, school_class=found)
     body = class_json(found, _children_count(found))
     db.session.commit()
@@ -200,8 +200,8 @@ def archive_class(actor: User, class_id: int):
 @token_required
 def delete_children(actor: User, class_id: int):
     """{"confirm": true}: erase an archived class's children's accounts (the class's points stay)."""
-    found = _teacher_class(actor, class_id)
     _confirmed()
+    found = _teacher_class(actor, class_id)
     deletion = classes.delete_children(db.session, actor=actor, school_class=found)
     body = {"class_id": found.id, "children_deleted": deletion.children}
     db.session.commit()

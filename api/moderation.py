@@ -106,9 +106,9 @@ def moderation_queue(actor: User):
 @token_required
 def moderation_decision(actor: User, kind: str, object_id: int, action: str):
     """Hide or restore (a reason is required), dismiss the flags, or release a held post."""
+    values = read_fields(json_body(optional=True), {"reason": text})
     if not actor.is_organiser:
         raise Forbidden("moderate content", "only organisers and admins moderate.")
-    values = read_fields(json_body(optional=True), {"reason": text})
     result = DECISIONS[action](db.session, actor=actor, kind=kind, object_id=object_id, reason=values["reason"])
     closed = result if action == "dismiss" else None
     item = result if action != "dismiss" else moderation.load_item(db.session, kind, object_id)
@@ -166,9 +166,9 @@ def admin_user_json(user: User, names: Names) -> dict:
 @token_required
 def suspend_user(actor: User, user_id: int):
     """Admins: suspend an account {"reason", "until"} (no until: until lifted); its sessions end."""
+    values = read_fields(json_body(), {"reason": text, "until": timestamp})
     _require_admin(actor)
     user = _user(user_id)
-    values = read_fields(json_body(), {"reason": text, "until": timestamp})
     suspension.suspend(db.session, actor=actor, user=user, reason=values["reason"], until=values["until"])
     body = admin_user_json(user, Names(actor))
     db.session.commit()
@@ -179,9 +179,9 @@ def suspend_user(actor: User, user_id: int):
 @token_required
 def lift_suspension(actor: User, user_id: int):
     """Admins: lift a suspension (optional {"reason"})."""
+    values = read_fields(json_body(optional=True), {"reason": text})
     _require_admin(actor)
     user = _user(user_id)
-    values = read_fields(json_body(optional=True), {"reason": text})
     suspension.lift(db.session, actor=actor, user=user, reason=values["reason"])
     body = admin_user_json(user, Names(actor))
     db.session.commit()
@@ -218,8 +218,8 @@ def held_words(actor: User):
 @token_required
 def add_held_word(actor: User):
     """Admins: add {"word"} (a word or short phrase) to the list."""
-    _require_admin(actor)
     values = read_fields(json_body(), {"word": text}, required=("word",))
+    _require_admin(actor)
     row = wordlist.add_word(db.session, actor=actor, word=values["word"])
     body = word_json(row)
     db.session.commit()
