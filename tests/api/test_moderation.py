@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 
 from accounts.models import User
 from accounts.services import issue_token
+from challenges import services as challenges
 from challenges.models import Claim, Problem
 from childsafe.models import ModerationHold
 from extensions import db
@@ -18,7 +19,8 @@ from integrity.models import IntegrityAlert
 from moderation.models import AuditEntry, Flag, HeldWord
 from tests.api import auth, error_of
 from tests.childsafe.helpers import make_child, make_class
-from tests.factories import make_organiser, make_problem, make_user
+from tests.factories import make_organiser, make_problem, make_quest, make_user
+from tests.test_integrity import _approve_new
 from timeutil import utcnow
 
 API = "/api/v1"
@@ -141,10 +143,9 @@ def test_hide_restore_and_dismiss_write_the_audit_log_as_the_page_does(client, l
 def test_a_held_post_is_released_from_the_queue(app, client):
     admin, organiser = make_admin(), make_organiser()
     assert client.post(f"{API}/admin/words", json={"word": "Zorblax"}, headers=auth(admin)).status_code == 201
-    from challenges.services import report_problem
-    problem_id = report_problem(db.session, actor=make_user(), title="Bench smashed", description="A zorblax did this",
-                                category="other", lat=51.45, lon=-2.58, address=None,
-                                categories=app.config["CATEGORIES"]).id
+    problem_id = challenges.report_problem(db.session, actor=make_user(), title="Bench smashed",
+                                           description="A zorblax did this", category="other", lat=51.45,
+                                           lon=-2.58, address=None, categories=app.config["CATEGORIES"]).id
     db.session.commit()
     queue = client.get(f"{API}/moderation/queue", headers=auth(organiser)).get_json()
     assert [(h["kind"], h["object_id"]) for h in queue["held"]] == [("problem", problem_id)]
@@ -170,11 +171,8 @@ def test_a_childs_profile_is_a_pupil_in_the_queue_to_other_moderators(client):
 # --- a teacher's held pupils' evidence -------------------------------------------------------
 
 def held_evidence(client):
-    from tests.factories import make_quest
-
     teacher, team, (child,) = make_class(None, "Perpetua Nightingale")
     quest = make_quest(make_organiser())
-    from challenges import services as challenges
     claim = challenges.claim_quest(db.session, actor=child, quest=quest)
     db.session.commit()
     challenges.submit_evidence(db.session, actor=child, claim=claim, evidence="Picked up the crisp packets")
@@ -309,8 +307,6 @@ def test_only_admins_keep_the_word_list_and_each_change_is_audited(app, client):
 # --- integrity alerts ------------------------------------------------------------------------
 
 def test_organisers_list_alerts_and_one_not_involved_marks_it_reviewed(client):
-    from tests.test_integrity import _approve_new
-
     reviewer, claimant, colleague = make_organiser(name="Rita Reviewer"), make_user(name="Cal Claimant"), \
         make_organiser()
     claims = [_approve_new(reviewer, claimant, reviewer) for _ in range(3)]
