@@ -168,14 +168,27 @@ def test_a_childs_profile_is_a_pupil_in_the_queue_to_other_moderators(client):
     assert mine["flagged"][0]["label"] == "Perpetua Nightingale"
 
 
+def test_a_pupils_held_evidence_is_quoted_only_to_their_teacher(app, client):
+    app.config["MODERATION_WORDS"] = ("grotnik",)
+    try:
+        teacher, child, claim, hold_id = held_evidence(client, evidence="Swept up the grotnik by the swings")
+    finally:
+        app.config["MODERATION_WORDS"] = ()
+    others = client.get(f"{API}/moderation/queue", headers=auth(make_organiser())).get_json()
+    assert [(h["kind"], h["object_id"]) for h in others["held"]] == [("evidence", claim.id)]
+    assert "swings" not in json.dumps(others) and others["held"][0]["label"].startswith("(a pupil's evidence")
+    mine = client.get(f"{API}/moderation/queue", headers=auth(teacher)).get_json()
+    assert mine["held"][0]["label"] == "Swept up the grotnik by the swings"
+
+
 # --- a teacher's held pupils' evidence -------------------------------------------------------
 
-def held_evidence(client):
+def held_evidence(client, evidence="Picked up the crisp packets"):
     teacher, team, (child,) = make_class(None, "Perpetua Nightingale")
     quest = make_quest(make_organiser())
     claim = challenges.claim_quest(db.session, actor=child, quest=quest)
     db.session.commit()
-    challenges.submit_evidence(db.session, actor=child, claim=claim, evidence="Picked up the crisp packets")
+    challenges.submit_evidence(db.session, actor=child, claim=claim, evidence=evidence)
     db.session.commit()
     return teacher, child, claim, db.session.scalar(select(ModerationHold.id))
 
