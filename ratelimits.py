@@ -97,6 +97,7 @@ LIMITS: dict[str, Rule] = {
     "api.claim_quest": Rule("30/hour", by_token_user_or_ip),
     "api.submit_evidence": Rule("30/hour", by_token_user_or_ip),
     "moderation.flag": Rule("30/hour", by_user_or_ip),
+    "api.flag": Rule("30/hour", by_token_user_or_ip),
     "classes.login": Rule("60/minute;600/hour", by_ip),  # a whole class logs in from one school address
     # Each download streams a whole table (up to a million rows): generous for a person or a
     # nightly mirror, not for a loop. The catalogue (/data, /data.json) is not limited.

@@ -9,9 +9,11 @@ Layout:
   serializers.py  models to JSON (never an email address)
   routes.py       the views: parse, call one service, commit, serialise (tokens, problems,
                   quests, claims, leaderboards, a team, kudos, my data)
-  teams.py, events.py, campaigns.py, classes.py, people.py
-                  the same, for teams, events, campaigns, a class's board, and people
-                  (/me, badges, notifications)
+  teams.py, events.py, campaigns.py, classes.py, people.py, moderation.py
+                  the same, for teams, events, campaigns, school classes (their teacher's
+                  actions and board), people (/me, badges, notifications), and moderation
+                  and administration (flags, the queue, holds, suspensions, roles, the word
+                  list, integrity alerts, the audit log)
   account.py, invites.py, webhooks.py
                   your tokens and what you follow; team invite links; webhooks
 
@@ -31,4 +33,5 @@ from api import errors, routes  # noqa: E402,F401  (register handlers and routes
 from api import geojson  # noqa
 from api import campaigns, classes, events, people, teams  # noqa: E402,F401
 from api import account, invites, webhooks  # noqa: E402,F401  (tokens, follows; invite links; webhooks)
+from api import moderation  # noqa: E402,F401
 from api import openapi  # noqa: E402,F401  (GET /api/v1/openapi.json)

@@ -150,6 +150,18 @@ def classes_of_teacher(session: Session, teacher_id: int) -> list[SchoolClass]:
                                 .order_by(SchoolClass.archived_at.is_not(None), Team.name)))
 
 
+def children_counts(session: Session, class_ids: Sequence[int]) -> dict[int, int]:
+    """How many children each class has (its cards), in one query."""
+    if not class_ids:
+        return {}
+    return dict(session.execute(select(ClassChild.class_id, func.count()).where(ClassChild.class_id.in_(class_ids))
+                                .group_by(ClassChild.class_id)).all())
+
+
+def children_count(session: Session, school_class: SchoolClass) -> int:
+    return children_counts(session, [school_class.id]).get(school_class.id, 0)
+
+
 def class_of_child(session: Session, user_id: int) -> SchoolClass | None:
     return session.scalar(select(SchoolClass).join(ClassChild).where(ClassChild.user_id == user_id)
                           .options(joinedload(SchoolClass.team)))

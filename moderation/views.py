@@ -7,7 +7,6 @@ import io
 from flask import (Blueprint, Response, abort, current_app, flash, redirect, render_template, request,
                    url_for)
 from flask_login import current_user, login_required
-from sqlalchemy import select
 
 from accounts.models import User
 from errors import DomainError, Forbidden
@@ -16,7 +15,7 @@ from forms import to_utc
 from moderation import audit, services, suspension, wordlist
 from moderation.audit import Action
 from moderation.forms import DecisionForm, FlagForm, LiftForm, SuspendForm, WordForm
-from moderation.models import REASON_LABELS, AuditEntry, HeldWord, Kind
+from moderation.models import REASON_LABELS, Kind
 from spreadsheet import safe_cell
 from timeutil import isoformat
 from web import apply_errors
@@ -185,7 +184,7 @@ def words():
             db.session.commit()
             flash("Added: new posts containing it are held for review.", "success")
             return redirect(url_for("moderation.words"))
-    listed = db.session.scalars(select(HeldWord).order_by(HeldWord.word)).all()
+    listed = wordlist.admin_list(db.session, actor=current_user)
     return render_template("moderation/words.html", form=form, listed=listed, remove_form=LiftForm(),
                            configured=wordlist.configured_words()), 422 if form.errors else 200
 
@@ -212,9 +211,8 @@ def _action_arg() -> str | None:
 @bp.get("/admin/audit")
 @login_required
 def audit_log():
-    _require_admin()
     action = _action_arg()
-    page = db.paginate(audit.entries_select(action), max_per_page=100)
+    page = db.paginate(audit.log_select(actor=current_user, action=action), max_per_page=100)
     return render_template("moderation/audit.html", page=page, action=action, actions=[a.value for a in Action])
 
 
@@ -224,8 +222,7 @@ CSV_COLUMNS = ("id", "when", "actor_id", "actor", "action", "object_kind", "obje
 @bp.get("/admin/audit.csv")
 @login_required
 def audit_csv():
-    _require_admin()
-    stmt = audit.entries_select(_action_arg())
+    stmt = audit.log_select(actor=current_user, action=_action_arg())
 
     out = io.StringIO()
     writer = csv.writer(out)

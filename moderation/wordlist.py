@@ -81,6 +81,13 @@ def hold(session: Session, *, kind: str, object_id: int, owner_id: int, words: l
 
 # --- the admins' list --------------------------------------------------------------------------
 
+def admin_list(session: Session, *, actor) -> list[HeldWord]:
+    """The admins' list, alphabetical (the configured words are configured_words())."""
+    if not actor.is_admin:
+        raise Forbidden("see the word list", "only admins do that.")
+    return list(session.scalars(select(HeldWord).order_by(HeldWord.word)))
+
+
 def add_word(session: Session, *, actor, word: str, now: datetime | None = None) -> HeldWord:
     if not actor.is_admin:
         raise Forbidden("change the word list", "only admins do that.")
