@@ -132,8 +132,9 @@ CAMPAIGN_FIELDS = {"title": text, "why": text, "area": area_object, "categories"
 def create_campaign(actor: User):
     """Organisers: start a campaign now, or put it to the community's vote ({"start": "vote",
     "voting_closes_at"}), as the new-campaign page does."""
-    campaigns.check_may_create(actor)  # before the body's checks, as the page refuses before its form
-    values = read_fields(json_body(), CAMPAIGN_FIELDS, required=("area",))
+    body = json_body()  # a body that cannot be read is refused first, as on every route
+    campaigns.check_may_create(actor)  # before the fields' checks, as the page refuses before its form
+    values = read_fields(body, CAMPAIGN_FIELDS, required=("area",))
     found = campaigns.create_campaign(
         db.session, actor=actor, title=values["title"], why=values["why"], area=area_of_body(values["area"]),
         categories=values["categories"] or [], all_categories=current_app.config["CATEGORIES"], goal=values["goal"],
@@ -202,11 +203,12 @@ def fix_story(problem_id: int):
 @token_required
 def write_fix_story(actor: User, problem_id: int):
     """A fixer of the problem (or an organiser) tells how it was fixed {"story"}, once per problem."""
+    body = json_body()
     problem = get_problem(db.session, problem_id)
     if not problem_visible(actor, problem):
         raise NotFound("problem", problem_id)  # hidden or held by a moderator, as on the page
-    stories.check_may_write(db.session, actor, problem)  # before the body, as the page refuses before its form
-    values = read_fields(json_body(), {"story": text})
+    stories.check_may_write(db.session, actor, problem)  # before the fields, as the page refuses before its form
+    values = read_fields(body, {"story": text})
     story = stories.write_story(db.session, actor=actor, problem=problem, story=values["story"], before=None,
                                 after=None, **upload_settings())
     body = story_json(story)

@@ -131,8 +131,9 @@ FLAGS = ("hide_quests_until_start", "dynamic_scoring")
 @token_required
 def create_event(actor: User):
     """Organisers: a new event, with the new-event page's fields (the rules in events/rules.py)."""
-    events.check_may_create(actor)
-    values = read_fields(json_body(), EVENT_FIELDS)
+    body = json_body()
+    events.check_may_create(actor)  # before the fields' checks, as the page refuses before its form
+    values = read_fields(body, EVENT_FIELDS)
     found = events.create_event(db.session, actor=actor, **{k: v for k, v in values.items() if k not in FLAGS},
                                 **{flag: bool(values[flag]) for flag in FLAGS})
     db.session.commit()
@@ -144,9 +145,9 @@ def create_event(actor: User):
 def change_event(actor: User, event_id: int):
     """The event's organisers: change the fields sent (null clears an optional one: lat, lon,
     freeze_at); the rest keep their values. The edit page's rules apply to the whole result."""
+    body = json_body()  # a body that cannot be read is refused first, as on every route
     found = events.get_event(db.session, event_id)
     events.require_organiser(db.session, actor, found, "change this event")
-    body = json_body()
     values = read_fields(body, EVENT_FIELDS)
     merged = {name: values[name] if name in body else getattr(found, name) for name in EVENT_FIELDS}
     events.update_event(db.session, actor=actor, event=found, **merged)
@@ -166,9 +167,10 @@ def _quest_in_body(body: dict) -> Quest:
 @token_required
 def add_event_quest(actor: User, event_id: int):
     """The event's organisers: put a published quest of the event's mode in play {"quest_id"} (until the end)."""
+    body = json_body()
     found = events.get_event(db.session, event_id)
     events.require_organiser(db.session, actor, found, "choose this event's quests")
-    quest = _quest_in_body(json_body())
+    quest = _quest_in_body(body)
     events.add_quest(db.session, actor=actor, event=found, quest=quest)
     body = {"event_id": found.id, "quest": quest_json(quest)}
     db.session.commit()
@@ -193,9 +195,10 @@ def remove_event_quest(actor: User, event_id: int, quest_id: int):
 @token_required
 def add_event_organiser(actor: User, event_id: int):
     """The event's organisers: add a co-organiser {"user_id"} (someone with an organiser account)."""
+    body = json_body()
     found = events.get_event(db.session, event_id)
     events.require_organiser(db.session, actor, found, "add organisers to this event")
-    values = read_fields(json_body(), {"user_id": identifier}, required=("user_id",))
+    values = read_fields(body, {"user_id": identifier}, required=("user_id",))
     person = db.session.get(User, values["user_id"])
     if person is None:
         raise ValidationFailed({"user_id": ["There is no such person."]})

@@ -31,7 +31,7 @@ def seeded(ctx):
     quest = make_quest(organiser)
     return {"headers": auth(organiser), "problem_id": make_problem(member).id, "quest_id": quest.id,
             "claim_id": make_claim(member, quest, submit=True).id, "team_id": 1, "member_id": member.id,
-            "event_id": 1}  # bodies are read before the event is looked up
+            "event_id": 1, "campaign_id": 1}  # bodies are read before the event (campaign) is looked up
 
 
 def body_routes(seeded) -> list[tuple[str, str]]:
