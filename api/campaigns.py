@@ -27,10 +27,9 @@ from api.routes import created
 from api.serializers import photo_json, public_name
 from campaigns import services as campaigns
 from campaigns import stories
-from campaigns.models import FixStory
-from challenges.services import get_problem
-from campaigns.models import Campaign, CampaignStatus
+from campaigns.models import Campaign, CampaignStatus, FixStory
 from challenges.geo import BadArea
+from challenges.services import get_problem
 from errors import NotFound, ValidationFailed
 from extensions import db
 from maps.area import Area, Circle
@@ -211,6 +210,6 @@ def write_fix_story(actor: User, problem_id: int):
     values = read_fields(body, {"story": text})
     story = stories.write_story(db.session, actor=actor, problem=problem, story=values["story"], before=None,
                                 after=None, **upload_settings())
-    body = story_json(story)
+    written = story_json(story)
     db.session.commit()
-    return created(body, url_for("api.fix_story", problem_id=problem.id))
+    return created(written, url_for("api.fix_story", problem_id=problem.id))

@@ -172,9 +172,9 @@ def add_event_quest(actor: User, event_id: int):
     events.require_organiser(db.session, actor, found, "choose this event's quests")
     quest = _quest_in_body(body)
     events.add_quest(db.session, actor=actor, event=found, quest=quest)
-    body = {"event_id": found.id, "quest": quest_json(quest)}
+    added = {"event_id": found.id, "quest": quest_json(quest)}
     db.session.commit()
-    return created(body, url_for("api.event", event_id=found.id))
+    return created(added, url_for("api.event", event_id=found.id))
 
 
 @bp.delete(f"/events/<{ID}:event_id>/quests/<{ID}:quest_id>")
