@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 
 from flask import current_app, request
-from werkzeug.exceptions import HTTPException, default_exceptions
+from werkzeug.exceptions import HTTPException, MethodNotAllowed, NotFound, default_exceptions
 
 from api import bp
 from errors import DomainError
@@ -121,10 +121,31 @@ def is_api_path(path: str) -> bool:
     return path == API_PATH or path.startswith(API_PATH + "/")
 
 
+def _no_rule_takes_the_url(error: MethodNotAllowed) -> bool:
+    """Werkzeug answers 405 when the rule for this method refuses a value (an id too large
+    for its converter) after another method's rule matched the URL's shape, as for
+    POST /teams/<huge id>/requests: if no allowed method's rule takes the URL either, there
+    is nothing at it (404)."""
+    adapter = current_app.create_url_adapter(request)
+    tried = False
+    for method in error.valid_methods or ():
+        if method in ("HEAD", "OPTIONS"):
+            continue
+        tried = True
+        try:
+            adapter.match(request.path, method=method)
+        except HTTPException:
+            continue
+        return False
+    return tried
+
+
 @bp.before_app_request
 def routing_error_as_json():
     """An unknown URL or wrong method under /api/: answer in JSON instead of the HTML page."""
     error = request.routing_exception
     if isinstance(error, HTTPException) and (error.code or 0) >= 400 and is_api_path(request.path):
+        if isinstance(error, MethodNotAllowed) and _no_rule_takes_the_url(error):
+            error = NotFound()
         return http_error(error)
     return None

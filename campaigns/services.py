@@ -31,7 +31,7 @@ from challenges import geo
 from challenges.models import Claim, ClaimMember, ClaimStatus, Problem, Quest
 from challenges.services import can_act_for_claim
 from errors import Conflict, Forbidden, NotFound, ValidationFailed
-from maps.area import Area, BBox, Circle
+from maps.area import Area, BBox, Circle, parse_bbox
 from maps.services import in_bbox
 from scoring import badges, ledger
 from timeutil import as_utc, isoformat, utcnow
@@ -129,9 +129,32 @@ def in_area(area: Area) -> ColumnElement[bool]:
 
 # --- creating ------------------------------------------------------------------------------
 
+AREA_KINDS = ("bbox", "circle")
+
+
+def area_from(kind: str | None, *, centre: Sequence[float | None] = (None, None, None),
+              edges: Sequence[float | None] = (None, None, None, None)) -> Area:
+    """The area a campaign form or API body describes: a circle (`centre`: lat, lon, radius
+    in metres) or a box (`edges`: min_lon, min_lat, max_lon, max_lat), with maps.area's
+    checks. Raises BadArea naming the part that is wrong: "kind", "lat", "lon", "radius_m"
+    or "bbox"."""
+    if kind == "circle":
+        if None in centre:
+            raise geo.BadArea("lat", "Give the centre and the radius.")
+        geo.check_circle(*centre)
+        return Circle(*centre)
+    if kind == "bbox":
+        if None in edges:
+            raise geo.BadArea("bbox", "Give all four edges of the box.")
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in edges):
+            raise geo.BadArea("bbox", "Give the edges as numbers.")
+        return parse_bbox(",".join(repr(float(v)) for v in edges))
+    raise geo.BadArea("kind", f"Choose one of: {', '.join(AREA_KINDS)}.")
+
+
 def _check_fields(*, title: str, why: str, categories: Sequence[str], all_categories: Sequence[str],
                   goal: int | None, starts_at: datetime | None, ends_at: datetime | None,
-                  vote_until: datetime | None, now: datetime) -> dict[str, list[str]]:
+                  vote: bool, vote_until: datetime | None, now: datetime) -> dict[str, list[str]]:
     fields: dict[str, list[str]] = {}
     if not 3 <= len(title) <= TITLE_MAX:
         fields["title"] = [f"Give a title of 3 to {TITLE_MAX} characters."]
@@ -150,7 +173,9 @@ def _check_fields(*, title: str, why: str, categories: Sequence[str], all_catego
         fields["ends_at"] = ["The end must be in the future."]
     elif starts_at is not None and ends_at <= starts_at:
         fields["ends_at"] = ["The end must be after the start."]
-    if vote_until is not None:
+    if vote and vote_until is None:
+        fields["voting_closes_at"] = ["Say when voting closes."]
+    elif vote_until is not None:
         if vote_until <= now:
             fields["voting_closes_at"] = ["Voting must close in the future."]
         elif ends_at is not None and vote_until >= ends_at:
@@ -158,20 +183,31 @@ def _check_fields(*, title: str, why: str, categories: Sequence[str], all_catego
     return fields
 
 
+def check_may_create(actor: User) -> None:
+    """Organisers run campaigns (a caller may ask before reading the rest of a request)."""
+    if not actor.is_organiser:
+        raise Forbidden("create campaigns", "organisers run campaigns; pledge tokens to the ones you want.")
+
+
 def create_campaign(session: Session, *, actor: User, title: str, why: str, area: Area,
                     categories: Sequence[str], all_categories: Sequence[str], goal: int | None,
                     ends_at: datetime | None, starts_at: datetime | None = None,
-                    vote_until: datetime | None = None, now: datetime | None = None) -> Campaign:
+                    vote_until: datetime | None = None, vote: bool | None = None,
+                    now: datetime | None = None) -> Campaign:
     """An organiser starts a campaign now (active), or puts it to the community's vote until
-    `vote_until` (voting). Every field is checked at once."""
-    if not actor.is_organiser:
-        raise Forbidden("create campaigns", "organisers run campaigns; pledge tokens to the ones you want.")
+    `vote_until` (voting). `vote`: the organiser chose a vote (then `vote_until` is required;
+    None: a vote exactly when `vote_until` is given). Every field is checked at once."""
+    check_may_create(actor)
     now = now or utcnow()
     title, why = (title or "").strip(), (why or "").strip()
     starts_at, ends_at, vote_until = as_utc(starts_at), as_utc(ends_at), as_utc(vote_until)
+    if vote is None:
+        vote = vote_until is not None
+    elif not vote:
+        vote_until = None  # launched now: a closing time given with it means nothing
     categories = list(dict.fromkeys(categories))
     fields = _check_fields(title=title, why=why, categories=categories, all_categories=all_categories, goal=goal,
-                           starts_at=starts_at, ends_at=ends_at, vote_until=vote_until, now=now)
+                           starts_at=starts_at, ends_at=ends_at, vote=vote, vote_until=vote_until, now=now)
     if fields:
         raise ValidationFailed(fields)
     campaign = Campaign(title=title, why=why, goal=goal, ends_at=ends_at, organiser_id=actor.id, created_at=now,

@@ -55,6 +55,13 @@ def story_refusal(session: Session, user: User, problem: Problem) -> str | None:
     return None
 
 
+def check_may_write(session: Session, user: User, problem: Problem) -> None:
+    """Raise Forbidden, saying why, unless `user` may write this problem's story."""
+    refusal = story_refusal(session, user, problem)
+    if refusal:
+        raise Forbidden("write this problem's fix story", refusal)
+
+
 def story_for(session: Session, problem_id: int) -> FixStory | None:
     return session.scalar(select(FixStory).where(FixStory.problem_id == problem_id)
                           .options(selectinload(FixStory.author), selectinload(FixStory.before_photo),
@@ -64,9 +71,7 @@ def story_for(session: Session, problem_id: int) -> FixStory | None:
 def write_story(session: Session, *, actor: User, problem: Problem, story: str, before: bytes | None,
                 after: bytes | None, storage, max_bytes: int, max_pixels: int,
                 now: datetime | None = None) -> FixStory:
-    refusal = story_refusal(session, actor, problem)
-    if refusal:
-        raise Forbidden("write this problem's fix story", refusal)
+    check_may_write(session, actor, problem)
     story = (story or "").strip()
     if not story:
         raise ValidationFailed({"story": ["Tell the story in a few sentences: what was wrong, what you did."]})

@@ -14,13 +14,12 @@ from campaigns import impact as impacts
 from campaigns import services, stories
 from campaigns.forms import CampaignForm, FixStoryForm, LaunchForm, PledgeForm
 from campaigns.models import Campaign, CampaignStatus
-from challenges import geo
 from challenges.geo import BadArea
 from challenges.services import get_problem
 from errors import DomainError, ValidationFailed
 from extensions import db
 from forms import to_utc
-from maps.area import BBox, Circle, parse_area, parse_bbox
+from maps.area import BBox, Circle, parse_area
 from media.images import PhotoRejected
 from media.services import read_uploads
 from media.views import upload_settings
@@ -114,7 +113,7 @@ def new():
                 db.session, actor=current_user, title=form.title.data, why=form.why.data, area=_form_area(form),
                 categories=form.categories.data or [], all_categories=categories, goal=form.goal.data,
                 starts_at=to_utc(form.starts_at.data, _zone()), ends_at=to_utc(form.ends_at.data, _zone()),
-                vote_until=to_utc(form.voting_closes_at.data, _zone()) if form.start.data == "vote" else None)
+                vote=form.start.data == "vote", vote_until=to_utc(form.voting_closes_at.data, _zone()))
         except ValidationFailed as error:
             db.session.rollback()
             apply_errors(form, error)
@@ -125,22 +124,17 @@ def new():
     return render_template("campaigns/new.html", form=form), 422 if form.is_submitted() else 200
 
 
+FORM_AREA_FIELDS = {"kind": "area_kind", "lat": "centre_lat", "lon": "centre_lon", "bbox": "min_lat"}
+
+
 def _form_area(form: CampaignForm) -> BBox | Circle:
-    """The area the form describes, with maps.area's checks; raises ValidationFailed."""
+    """The area the form describes (services.area_from's checks); raises ValidationFailed."""
     try:
-        if form.area_kind.data == "circle":
-            values = (form.centre_lat.data, form.centre_lon.data, form.radius_m.data)
-            if None in values:
-                raise ValidationFailed({"centre_lat": ["Give the centre and the radius."]})
-            geo.check_circle(*values)
-            return Circle(*values)
-        values = (form.min_lon.data, form.min_lat.data, form.max_lon.data, form.max_lat.data)
-        if None in values:
-            raise ValidationFailed({"min_lat": ["Give all four edges of the box."]})
-        return parse_bbox(",".join(repr(float(v)) for v in values))
+        return services.area_from(form.area_kind.data,
+                                  centre=(form.centre_lat.data, form.centre_lon.data, form.radius_m.data),
+                                  edges=(form.min_lon.data, form.min_lat.data, form.max_lon.data, form.max_lat.data))
     except BadArea as error:
-        name = {"lat": "centre_lat", "lon": "centre_lon", "bbox": "min_lat"}.get(error.field, error.field)
-        raise ValidationFailed({name: [error.message]}) from None
+        raise ValidationFailed({FORM_AREA_FIELDS.get(error.field, error.field): [error.message]}) from None
 
 
 @bp.post("/campaigns/<int:campaign_id>/pledge")

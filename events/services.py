@@ -221,7 +221,8 @@ def public_members(session: Session, entries: Iterable[EventEntry]) -> dict[int,
 
 # --- organising ----------------------------------------------------------------------------
 
-def _require_organiser(session: Session, actor: User, event: Event, action: str) -> None:
+def require_organiser(session: Session, actor: User, event: Event, action: str) -> None:
+    """Only the event's organisers (its creator, co-organisers, admins) do `action`."""
     if not is_event_organiser(session, actor, event):
         raise Forbidden(action, "only this event's organisers do that.")
 
@@ -241,11 +242,16 @@ EVENT_FIELDS = ("title", "description", "place", "lat", "lon", "starts_at", "end
                 "registration_closes_at", "mode", "min_team_size", "max_team_size", "freeze_at")
 
 
+def check_may_create(actor: User) -> None:
+    """Organisers create events (a caller may ask before reading the rest of a request)."""
+    if not actor.is_organiser:
+        raise Forbidden("create events", "organisers run events.")
+
+
 def create_event(session: Session, *, actor: User, hide_quests_until_start: bool = False,
                  dynamic_scoring: bool = False, now: datetime | None = None, **values) -> Event:
     """Organisers create events. `values` are EVENT_FIELDS."""
-    if not actor.is_organiser:
-        raise Forbidden("create events", "organisers run events.")
+    check_may_create(actor)
     values = _clean({name: values.get(name) for name in EVENT_FIELDS})
     problems = rules.event_problems(**values)
     if problems:
@@ -260,7 +266,7 @@ def create_event(session: Session, *, actor: User, hide_quests_until_start: bool
 def update_event(session: Session, *, actor: User, event: Event, hide_quests_until_start: bool,
                  dynamic_scoring: bool, now: datetime | None = None, **values) -> Event:
     """Change an event's details. The mode, and the dynamic values, change only before the start."""
-    _require_organiser(session, actor, event, "change this event")
+    require_organiser(session, actor, event, "change this event")
     now = now or utcnow()
     values = _clean({name: values.get(name) for name in EVENT_FIELDS})
     problems = rules.event_problems(**values)
@@ -296,7 +302,7 @@ def _apply_dynamic(quest: Quest, on: bool) -> None:
 
 
 def add_organiser(session: Session, *, actor: User, event: Event, user: User) -> EventOrganiser:
-    _require_organiser(session, actor, event, "add organisers to this event")
+    require_organiser(session, actor, event, "add organisers to this event")
     if not user.is_organiser:
         raise ValidationFailed({"user_id": ["Only people with an organiser account can co-organise an event."]})
     if event.created_by_id == user.id or session.scalar(
@@ -320,7 +326,7 @@ def quests_to_offer(session: Session, event: Event, now: datetime | None = None)
 
 def add_quest(session: Session, *, actor: User, event: Event, quest: Quest, now: datetime | None = None) -> EventQuest:
     """Put a quest in play. With dynamic values on, it takes the scoring engine's dynamic value."""
-    _require_organiser(session, actor, event, "choose this event's quests")
+    require_organiser(session, actor, event, "choose this event's quests")
     now = now or utcnow()
     if now >= event.ends_at:
         raise QuestsLocked(event.id, "The event has ended: its quests can no longer change.")
@@ -344,7 +350,7 @@ def add_quest(session: Session, *, actor: User, event: Event, quest: Quest, now:
 
 
 def remove_quest(session: Session, *, actor: User, event: Event, quest: Quest, now: datetime | None = None) -> None:
-    _require_organiser(session, actor, event, "choose this event's quests")
+    require_organiser(session, actor, event, "choose this event's quests")
     if (now or utcnow()) >= event.starts_at:
         raise QuestsLocked(event.id, "The event has started: its quests stay in play until the end.")
     row = session.scalar(select(EventQuest).where(EventQuest.event_id == event.id, EventQuest.quest_id == quest.id))

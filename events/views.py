@@ -120,8 +120,7 @@ def _save(form: EventForm, save, template: str, **context):
 @bp.route("/events/new", methods=["GET", "POST"])
 @login_required
 def new_event():
-    if not current_user.is_organiser:
-        raise Forbidden("create events", "organisers run events.")
+    services.check_may_create(current_user)
     return _save(EventForm(), lambda **values: services.create_event(db.session, actor=current_user, **values),
                  "events/form.html", event=None)
 
@@ -130,8 +129,7 @@ def new_event():
 @login_required
 def edit_event(event_id: int):
     event = _event(event_id)
-    if not is_event_organiser(db.session, current_user, event):
-        raise Forbidden("change this event", "only this event's organisers do that.")
+    services.require_organiser(db.session, current_user, event, "change this event")
     form = EventForm() if request.method == "POST" else EventForm(obj=_local_copy(event))
     return _save(form, lambda **values: services.update_event(db.session, actor=current_user, event=event, **values),
                  "events/form.html", event=event)

@@ -39,6 +39,7 @@ OWNERS = {
     "the class's teacher": "teacher", "the event's organisers": "teacher", "the campaign's organiser": "teacher",
     "the notification's recipient": "captain", "the subscription's owner": "captain",
     "the webhook's owner": "teacher",
+    "token: the event's organisers": "teacher", "token: the campaign's organiser": "teacher",
 }
 # Routes whose success needs more than one request can set up; each is proved in its feature's tests.
 POSITIVE_ELSEWHERE = {
@@ -46,6 +47,7 @@ POSITIVE_ELSEWHERE = {
     "classes.decide_name": "needs a child's pending name request (tests/test_classes.py)",
     "classes.delete_children": "the class must be archived first, which other rows here need open (tests/test_classes.py)",
     "events.edit_event": "the whole event form in local times (tests/test_events.py)",
+    "api.launch_campaign": "only a campaign the community chose is launched (tests/api/test_campaigns_write.py)",
 }
 # POSTs that reveal something to the named person without changing anything.
 REVEALS = {"webhooks.show_secret"}
@@ -57,6 +59,9 @@ BODIES = {  # what the named person sends for the request to succeed (a function
     "challenges.submit": {"evidence": "Cleared it all."},
     "api.submit_evidence": {"evidence": "Cleared it all."},
     "classes.settings": {"streaks_enabled": "y", "show_in_rankings": "y"},
+    "api.change_event": {"lat": 51.45, "lon": -2.58, "mode": "team"},  # JSON numbers; the event's own mode
+    "api.add_event_quest": lambda values: {"quest_id": values["spare_quest_id"]},
+    "api.add_event_organiser": lambda values: {"user_id": values["colleague_id"]},
 }
 
 
@@ -132,7 +137,7 @@ def world(app, ctx):
               "hold_id": hold_id, "event_id": event.id, "quest_id": event_quest.id, "campaign_id": campaign.id,
               "notification_id": notification.id, "subscription_id": subscription_id, "webhook_id": webhook.id,
               "token_id": db.session.scalar(select(ApiToken.id).where(ApiToken.user_id == captain.id)),
-              "problem_id": problem.id}
+              "problem_id": problem.id, "spare_quest_id": spare_quest.id, "colleague_id": colleague.id}
     return {"people": {"teacher": teacher, "captain": captain, "member": member, "rival": rival},
             "headers": {**headers, "rival": rivals["headers"]}, "values": values,
             "extra": {"new_captain_id": str(member.id), "quest_id": str(spare_quest.id),

@@ -31,8 +31,9 @@ def seeded(ctx):
     quest = make_quest(organiser)
     return {"headers": auth(organiser), "problem_id": make_problem(member).id, "quest_id": quest.id,
             "claim_id": make_claim(member, quest, submit=True).id, "team_id": 1, "member_id": member.id,
-            "event_id": 1, "subscription_id": 1, "webhook_id": 1, "class_id": 1, "user_id": member.id,
-            "kind": "problem", "object_id": 1, "action": "hide"}  # bodies are read before these are looked up
+            "event_id": 1, "campaign_id": 1, "subscription_id": 1, "webhook_id": 1, "class_id": 1,
+            "user_id": member.id, "kind": "problem", "object_id": 1,
+            "action": "hide"}  # bodies are read before these are looked up
 
 
 def body_routes(seeded) -> list[tuple[str, str]]:
