@@ -99,7 +99,7 @@ def town(app, ctx):
             "token_id": db.session.scalar(select(ApiToken.id)), "invite_id": invite_ids[0] if invite_ids else 1,
             "request_id": 1, "hold_id": 1, "alert_id": 1, "notification_id": 1, "subscription_id": 1,
             "decision": "approve", "token": "not-a-token", "fmt": "json", "unknown": "nothing",
-            "kind": "problem", "object_id": problem.id, "verdict": "hide", "word_id": 1}
+            "kind": "problem", "object_id": problem.id, "verdict": "hide", "word_id": 1, "action": "hide"}
 
 
 def urls(app, values):
