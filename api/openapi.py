@@ -159,7 +159,9 @@ SCHEMAS: dict[str, Schema] = {
     "Problem": obj(PROBLEM_PROPERTIES),
     "NearbyProblem": obj(NEARBY_PROPERTIES),
     "ReportedProblem": obj({**PROBLEM_PROPERTIES,
-                            "nearby": {"type": "array", "items": ref("NearbyProblem")}}),
+                            "nearby": {"type": "array", "items": ref("NearbyProblem")},
+                            "awaiting_review": {**BOOLEAN, "description": "True when the report waits for a "
+                                                "moderator (the word list held it); public once released."}}),
     "ProblemPage": page_of("Problem"),
     "NearbyProblems": obj({"items": {"type": "array", "items": ref("NearbyProblem")}}),
     "Subscription": obj({"problem_id": INTEGER, "delivery": enum(Delivery), "following": {"const": True}}),
@@ -325,14 +327,15 @@ class Operation:
 
     def statuses(self) -> list[int]:
         """The error statuses: the route's own, plus what its kind of route always can give:
-        a JSON body 400/413/415, a token 401 (and 403 for write scope), a path id 404,
+        a JSON body 400/413/415, a token 401 and 403 (a suspended account's token, or a read
+        token used to write), a path id 404,
         a GET a 304 to If-None-Match."""
         found = set(self.errors)
         if self.body is not None:
             found |= {400, 413, 415}
         if self.scope:
             found.add(401)
-        if self.scope == "write":
+        if self.scope:
             found.add(403)
         if any(p["in"] == "path" for p in self.params):
             found.add(404)

@@ -92,8 +92,8 @@ def report_problem(actor: User):
     nearby = find_nearby(db.session, lat=problem.lat, lon=problem.lon, radius_m=nearby_radius_m(),
                          category=problem.category, exclude_id=problem.id)
     body = reported_problem_json(problem, nearby)  # before the commit expires (and would reload) them
-    if problem.visibility == "held":  # the word list held it: public once a moderator releases it
-        body["awaiting_review"] = True
+    # The word list may hold it: public once a moderator releases it.
+    body["awaiting_review"] = problem.visibility == "held"
     db.session.commit()
     return created(body, url_for(".problem", problem_id=problem.id))
 

@@ -23,13 +23,36 @@ def test_reporting_a_problem_returns_it_with_its_location(client):
     problem = response.get_json()
     assert set(problem) == {"id", "title", "description", "category", "status", "lat", "lon",
                             "address", "created_at", "updated_at", "confirmations_count",
-                            "subscribers_count", "nearby"}
+                            "subscribers_count", "nearby", "awaiting_review"}
     assert (problem["confirmations_count"], problem["subscribers_count"]) == (0, 1)  # the reporter follows
-    assert problem.pop("nearby") == []
+    assert problem.pop("nearby") == [] and problem.pop("awaiting_review") is False
     assert problem["status"] == "open" and problem["lat"] == 51.4545
     assert ISO_UTC.match(problem["created_at"])
     assert response.headers["Location"].endswith(f"/api/v1/problems/{problem['id']}")
     assert client.get(response.headers["Location"]).get_json() == problem
+
+
+def test_a_report_the_word_list_holds_says_it_awaits_a_moderator(app, client):
+    app.config["MODERATION_WORDS"] = ("blorp",)
+    try:
+        response = client.post("/api/v1/problems", headers=auth(make_user()),
+                               json={**REPORT, "title": "Blorp on the bench"})
+    finally:
+        app.config["MODERATION_WORDS"] = ()
+    assert response.status_code == 201 and response.get_json()["awaiting_review"] is True
+    assert client.get(f"/api/v1/problems/{response.get_json()['id']}").status_code == 404  # not public yet
+
+
+def test_a_suspended_accounts_token_is_refused_even_for_reading(client):
+    from moderation import suspension
+
+    person = make_user()
+    headers = auth(person)
+    assert client.get("/api/v1/me", headers=headers).status_code == 200
+    suspension.suspend(db.session, actor=make_user(role="admin"), user=person, reason="Spamming reports")
+    db.session.commit()
+    response = client.get("/api/v1/me", headers=headers)  # the contract client checks 403 is documented
+    assert response.status_code == 403 and error_of(response)["code"] == "account_suspended"
 
 
 def test_reading_a_problem_needs_no_token_and_shows_no_email(client):
