@@ -113,6 +113,7 @@ def _nearby_candidates(form: ProblemForm):
 
 
 @bp.get("/problems/<int:problem_id>")
+@for_visitors
 def problem(problem_id: int):
     problem = db.session.scalar(select(Problem).where(Problem.id == problem_id).options(
         selectinload(Problem.updates).selectinload(ProblemUpdate.author), selectinload(Problem.reporter)))
@@ -126,9 +127,12 @@ def problem(problem_id: int):
                                                     Quest.id.not_in(event_guards.hidden_quest_ids()))).all()
     me = current_user if current_user.is_authenticated else None
     photos = photos_for(db.session, problem_ids=[problem.id], update_ids=[u.id for u in problem.updates])
+    # Forms (and so a form token, and so a session) only for the signed-in people who see them:
+    # a visitor's page sets no cookie and can be kept for the next visitor (pagecache.py).
+    forms = dict(action_form=EmptyForm(), status_form=StatusForm(status=problem.status), comment_form=CommentForm(),
+                 merge_form=MergeForm()) if me is not None else {}
     return render_template(
-        "challenges/problem.html", problem=problem, quests=quests, action_form=EmptyForm(), photos=photos,
-        status_form=StatusForm(status=problem.status), comment_form=CommentForm(), merge_form=MergeForm(),
+        "challenges/problem.html", problem=problem, quests=quests, photos=photos, **forms,
         following=me is not None and tracker.problem_subscription(
             db.session, user_id=me.id, problem_id=problem.id) is not None,
         confirmed=me is not None and tracker.has_confirmed(db.session, user_id=me.id, problem_id=problem.id))
@@ -303,12 +307,15 @@ def new_quest():
 
 
 @bp.get("/quests/<int:quest_id>")
+@for_visitors
 def quest(quest_id: int):
     quest = db.get_or_404(Quest, quest_id)
     if not services.can_see_quest(current_user, quest) or event_guards.quest_hidden(db.session, quest.id, current_user):
         abort(404)
+    if not current_user.is_authenticated:  # no forms, no form token, no session: a page to keep (pagecache.py)
+        return render_template("challenges/quest.html", quest=quest)
     form = ClaimForm()
-    if current_user.is_authenticated and quest.mode == QuestMode.team.value:
+    if quest.mode == QuestMode.team.value:
         form.team_id.choices = [(t.id, t.name) for t in teams_of(db.session, current_user.id)]
     return render_template("challenges/quest.html", quest=quest, form=form, action_form=EmptyForm())
 

@@ -11,6 +11,7 @@ from flask import Blueprint, current_app, render_template, request, url_for
 from challenges.models import RESOLVED_STATES, ProblemStatus
 from extensions import db
 from maps.services import public_problems_select
+from pagecache import for_visitors
 
 bp = Blueprint("maps", __name__)
 
@@ -24,6 +25,7 @@ def status_filter(raw: str | None) -> list[str]:
 
 
 @bp.get("/map")
+@for_visitors
 def map_page():
     category = request.args.get("category") or None
     category = category if category in current_app.config["CATEGORIES"] else None

@@ -218,6 +218,7 @@ def _values(town: Town) -> dict[str, list]:
         "unknown": ["requests/1/updates.json"],
         "key": town.photo_keys,
         "locale": ["cy", "en"],
+        "subscription_id": list(db.session.scalars(select(db.text("id")).select_from(db.table("subscriptions")))) or [1],
     }
 
 

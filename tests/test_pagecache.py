@@ -10,9 +10,9 @@ import pagecache
 from challenges.models import Problem
 from extensions import db
 from i18n import COOKIE as LANGUAGE_COOKIE
-from tests.factories import make_organiser, make_problem, make_user
+from tests.factories import make_organiser, make_problem, make_quest, make_user
 
-MAIN_PAGES = ["/", "/problems", "/api/v1/problems.geojson", "/quests", "/leaderboards"]
+MAIN_PAGES = ["/", "/problems", "/api/v1/problems.geojson", "/quests", "/leaderboards", "/map"]
 
 
 @pytest.fixture
@@ -34,14 +34,15 @@ def add_behind_the_apps_back(title: str, reporter) -> None:
                                             status="open", lat=51.45, lon=-2.59, cell="x", reporter_id=reporter.id))
 
 
-@pytest.mark.parametrize("path", MAIN_PAGES)
+@pytest.mark.parametrize("path", MAIN_PAGES + ["/problems/{problem}", "/quests/{quest}"])
 def test_a_visitors_main_pages_set_no_cookie_and_hold_no_form_token(visitor, cache, path):
-    make_problem(make_user(), title="Bench snapped in two")
-    response = visitor.get(path)
+    problem = make_problem(make_user(), title="Bench snapped in two")
+    quest = make_quest(make_organiser(), title="Mend the bench", problem_id=problem.id)
+    response = visitor.get(path.format(problem=problem.id, quest=quest.id))
     assert response.status_code == 200
     assert "Set-Cookie" not in response.headers  # no session: nothing to tell this visitor apart
     assert "csrf_token" not in response.text and pagecache.MARK not in response.headers
-    again = visitor.get(path)
+    again = visitor.get(path.format(problem=problem.id, quest=quest.id))
     assert again.get_data() == response.get_data() and "Age" in again.headers  # served from memory
 
 
@@ -113,10 +114,19 @@ def test_a_kept_answer_honours_if_none_match(visitor, cache):
     assert again.headers["Access-Control-Allow-Origin"] == "*"  # the kept headers go with it
 
 
-def test_pages_not_marked_and_failures_are_never_kept(visitor, cache):
+def test_a_signed_in_person_still_gets_the_forms_a_visitor_is_not_shown(visitor, cache, client, login):
     problem = make_problem(make_user(), title="Graffiti on the bridge")
-    visitor.get(f"/problems/{problem.id}")
-    assert "Age" not in visitor.get(f"/problems/{problem.id}").headers  # not marked for visitors
+    quest = make_quest(make_organiser(), title="Paint over it", problem_id=problem.id)
+    assert "I see this too" not in visitor.get(f"/problems/{problem.id}").text
+    login(make_user())
+    assert "I see this too" in client.get(f"/problems/{problem.id}").text
+    assert 'action="/quests/%d/claim"' % quest.id in client.get(f"/quests/{quest.id}").text
+
+
+def test_pages_not_marked_and_failures_are_never_kept(visitor, cache):
+    make_problem(make_user(), title="Graffiti on the bridge")
+    visitor.get("/events")
+    assert "Age" not in visitor.get("/events").headers  # not marked for visitors
     visitor.get("/api/v1/problems.geojson?bbox=nonsense")
     response = visitor.get("/api/v1/problems.geojson?bbox=nonsense")
     assert response.status_code == 400 and "Age" not in response.headers
