@@ -180,7 +180,7 @@ def from_environment(instance_path: str) -> dict:
         # Visitors' pages kept in memory per process (see pagecache.py and README "Fast pages for visitors").
         "VISITOR_CACHE_SECONDS": _int_from_env("FIXQUEST_VISITOR_CACHE_SECONDS", 10, 0, 3600),  # 0: off
         "VISITOR_CACHE_ENTRIES": _int_from_env("FIXQUEST_VISITOR_CACHE_ENTRIES", 512, 1, 100_000),
-        "VISITOR_CACHE_MAX_BYTES": _int_from_env("FIXQUEST_VISITOR_CACHE_MAX_BYTES", 2 * 1024 * 1024, 1, 1 << 30),
+        "VISITOR_CACHE_MAX_BYTES": _int_from_env("FIXQUEST_VISITOR_CACHE_MAX_BYTES", 32 * 1024 * 1024, 1, 1 << 34),
         # Teams (see README "Teams"): the most members a team may have; a team may set a lower limit.
         "TEAM_MAX_SIZE": _int_from_env("FIXQUEST_TEAM_MAX_SIZE", 12, 2, 10_000),
         # Children's privacy (see childsafe/ and README "Children's privacy"); checked in childsafe.views.

@@ -10,9 +10,9 @@ Who gets a kept page: a GET with no Authorization header and no cookie apart fro
 language one. A signed-in person always has the session cookie, and so does anyone with a
 flash message or a form token waiting, so all of them are served fresh, every time.
 What is kept: a 200 answer of a marked page, without Set-Cookie and not marked private or
-no-store, up to VISITOR_CACHE_MAX_BYTES, keyed by host, path, query string, the language
-cookie and Accept-Language (everything a visitor's page depends on); at most
-VISITOR_CACHE_ENTRIES pages per process, the oldest dropped first.
+no-store, keyed by host, path, query string, the language cookie and Accept-Language
+(everything a visitor's page depends on); at most VISITOR_CACHE_ENTRIES pages and
+VISITOR_CACHE_MAX_BYTES of bodies per process, the oldest dropped first.
 Freshness: a commit in this process that wrote anything (a report, a claim, a moderator
 hiding a post) empties this process's cache at once; other worker processes catch up
 within VISITOR_CACHE_SECONDS. A kept answer says how old it is (Age) and answers
@@ -62,12 +62,14 @@ class VisitorPageCache:
         self.entries = entries
         self.max_bytes = max_bytes
         self._kept: OrderedDict[tuple, Kept] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
     def clear(self) -> None:
         with self._lock:
             self._kept.clear()
+            self._bytes = 0
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -80,7 +82,7 @@ class VisitorPageCache:
         with self._lock:
             kept = self._kept.get(key)
             if kept is not None and now - kept.stored >= self.seconds:
-                del self._kept[key]
+                self._drop(key)
                 kept = None
         if kept is not None:
             self.hits += 1
@@ -107,12 +109,23 @@ class VisitorPageCache:
         if self._keepable(answer["status"], headers, body):
             etag = next((value for name, value in headers if name.lower() == "etag"), None)
             with self._lock:
+                if key in self._kept:
+                    self._drop(key)
                 self._kept[key] = Kept(answer["status"], headers, body, etag, now)
-                self._kept.move_to_end(key)
-                while len(self._kept) > self.entries:
-                    self._kept.popitem(last=False)
+                self._bytes += len(body)
+                while len(self._kept) > self.entries or self._bytes > self.max_bytes:
+                    self._drop(next(iter(self._kept)))  # the oldest
         start_response(answer["status"], headers)
         return [body]
+
+    @property
+    def size(self) -> int:
+        """The bytes of the bodies kept."""
+        return self._bytes
+
+    def _drop(self, key: tuple) -> None:
+        """Forget one page (the lock is held)."""
+        self._bytes -= len(self._kept.pop(key).body)
 
     @staticmethod
     def _key(environ) -> tuple | None:
@@ -196,7 +209,7 @@ def init_app(app: Flask) -> None:
         return
     cache = VisitorPageCache(app.wsgi_app, seconds=seconds,
                              entries=app.config.get("VISITOR_CACHE_ENTRIES", 512),
-                             max_bytes=app.config.get("VISITOR_CACHE_MAX_BYTES", 2 * 1024 * 1024))
+                             max_bytes=app.config.get("VISITOR_CACHE_MAX_BYTES", 32 * 1024 * 1024))
     app.wsgi_app = cache
     app.extensions["pagecache"] = cache
     app.after_request(_mark)

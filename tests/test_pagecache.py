@@ -193,6 +193,20 @@ def test_the_cache_keeps_at_most_its_number_of_entries():
     assert app.config["CALLS"] == ["a", "b", "c", "a"]  # "a" was the oldest, so it went first
 
 
+def test_the_cache_keeps_at_most_its_bytes_in_all():
+    app = tiny_app(max_bytes=25)  # each page's body is 9 bytes ("page a #1")
+    cache = pagecache.cache_of(app)
+    client = app.test_client(use_cookies=False)
+    for name in ["a", "b", "c"]:
+        client.get(f"/page/{name}")
+    assert len(cache) == 2 and cache.size <= 25
+    client.get("/page/b")
+    client.get("/page/a")  # dropped for the room "c" needed
+    assert app.config["CALLS"] == ["a", "b", "c", "a"]
+    cache.clear()
+    assert len(cache) == 0 and cache.size == 0
+
+
 def test_head_and_post_pass_through():
     app = tiny_app()
     client = app.test_client(use_cookies=False)
