@@ -29,15 +29,15 @@ import time
 from collections import OrderedDict
 from dataclasses import dataclass
 from functools import wraps
-from http.cookies import CookieError, SimpleCookie
 
 from flask import Flask, current_app, g, request
 from flask_login import current_user
 from flask_sqlalchemy.session import Session as FlaskSession
 from sqlalchemy import event
+from werkzeug.http import parse_cookie
 
 import aftercommit
-from i18n import COOKIE as LANGUAGE_COOKIE
+from i18n import COOKIE as LANGUAGE_COOKIE, supported
 
 CANDIDATE = "fixquest.visitor_page"  # environ key: this request may be answered from the cache
 MARK = "X-FixQuest-Keep-For-Visitors"  # the app's answer may be kept (never sent on)
@@ -63,6 +63,7 @@ class VisitorPageCache:
         self.max_bytes = max_bytes
         self._kept: OrderedDict[tuple, Kept] = OrderedDict()
         self._bytes = 0
+        self._generation = 0  # moved on by each clear(): a page begun before it is not kept
         self._lock = threading.Lock()
         self.hits = self.misses = 0
 
@@ -70,6 +71,7 @@ class VisitorPageCache:
         with self._lock:
             self._kept.clear()
             self._bytes = 0
+            self._generation += 1
 
     def __len__(self) -> int:
         return len(self._kept)
@@ -80,6 +82,7 @@ class VisitorPageCache:
             return self.wsgi_app(environ, start_response)
         now = time.monotonic()
         with self._lock:
+            generation = self._generation
             kept = self._kept.get(key)
             if kept is not None and now - kept.stored >= self.seconds:
                 self._drop(key)
@@ -109,13 +112,14 @@ class VisitorPageCache:
         if self._keepable(answer["status"], headers, body):
             etag = next((value for name, value in headers if name.lower() == "etag"), None)
             with self._lock:
-                if key in self._kept:
-                    self._drop(key)
-                self._kept[key] = Kept(answer["status"], headers, body, etag, now)
-                self._bytes += len(body)
-                while len(self._kept) > self.entries or self._bytes > self.max_bytes:
-                    self._drop(next(iter(self._kept)))  # the oldest
-        start_response(answer["status"], headers)
+                if generation == self._generation:  # else a write committed while this page was built
+                    if key in self._kept:
+                        self._drop(key)
+                    self._kept[key] = Kept(answer["status"], headers, body, etag, now)
+                    self._bytes += len(body)
+                    while len(self._kept) > self.entries or self._bytes > self.max_bytes:
+                        self._drop(next(iter(self._kept)))  # the oldest
+        start_response(answer["status"], list(headers))  # a copy: nothing outside changes what is kept
         return [body]
 
     @property
@@ -133,15 +137,12 @@ class VisitorPageCache:
         if environ.get("REQUEST_METHOD") != "GET" or environ.get("HTTP_AUTHORIZATION"):
             return None
         language = ""
-        raw_cookies = environ.get("HTTP_COOKIE")
-        if raw_cookies:
-            try:
-                cookies = SimpleCookie(raw_cookies)
-            except CookieError:
-                return None
-            if set(cookies) - {LANGUAGE_COOKIE}:
-                return None  # a session (signed in, a flash, a form token) or anything unknown
-            language = cookies[LANGUAGE_COOKIE].value if LANGUAGE_COOKIE in cookies else ""
+        if environ.get("HTTP_COOKIE"):
+            # Read as Flask reads them (werkzeug's parser), so the key and the page agree.
+            cookies = parse_cookie(environ)
+            if set(cookies) - {LANGUAGE_COOKIE} or len(cookies.getlist(LANGUAGE_COOKIE)) > 1:
+                return None  # a session (signed in, a flash, a form token), anything unknown, or doubt
+            language = supported(cookies.get(LANGUAGE_COOKIE)) or ""
         return (environ.get("HTTP_HOST", ""), environ.get("wsgi.url_scheme", ""), environ.get("SCRIPT_NAME", ""),
                 environ.get("PATH_INFO", ""), environ.get("QUERY_STRING", ""), language,
                 environ.get("HTTP_ACCEPT_LANGUAGE", ""))
@@ -183,7 +184,7 @@ def cache_of(app: Flask) -> VisitorPageCache | None:
 
 def _mark(response):
     if (g.get("keep_for_visitors") and request.environ.get(CANDIDATE) and response.status_code == 200
-            and not current_user.is_authenticated):
+            and set(request.cookies) <= {LANGUAGE_COOKIE} and not current_user.is_authenticated):
         response.headers[MARK] = "1"
     return response
 

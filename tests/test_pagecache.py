@@ -214,3 +214,42 @@ def test_head_and_post_pass_through():
     assert client.head("/page/a").status_code == 200
     assert client.post("/page/a").status_code == 405
     assert app.config["CALLS"] == ["a", "a"]
+
+
+# --- found in review: the key must read what the page reads -------------------------------------
+
+
+def test_an_odd_cookie_header_cannot_put_a_welsh_page_under_the_plain_visitors_key(visitor, cache):
+    assert "Cwestau agored" in visitor.get("/quests", headers={"Cookie": f"a b; {LANGUAGE_COOKIE}=cy"}).text
+    assert "Open quests" in visitor.get("/quests").text  # the next plain visitor still gets English
+    visitor.get("/quests", headers={"Cookie": f"{LANGUAGE_COOKIE}=cy; {LANGUAGE_COOKIE}=en"})  # which one? not kept
+    assert "Open quests" in visitor.get("/quests", headers={"Cookie": f"{LANGUAGE_COOKIE}=en"}).text
+
+
+def test_a_signed_in_person_with_an_odd_cookie_is_still_served_their_own_page(visitor, cache, client, login):
+    me = make_user(name="Priya Reporter")
+    make_problem(me, title="Graffiti on the bridge")
+    visitor.get("/problems")
+    login(me)
+    session_id = client.get_cookie("session").value
+    for odd in ('prefs={"a":1}', "theme=dark mode"):
+        mine = visitor.get("/problems", headers={"Cookie": f"{odd}; session={session_id}"})
+        assert "Age" not in mine.headers and "Priya Reporter" in mine.text
+
+
+def test_a_page_built_while_a_write_emptied_the_cache_is_not_kept():
+    app = tiny_app()
+    cache = pagecache.cache_of(app)
+    original = app.view_functions["page"]
+
+    def page_during_a_commit(name):
+        response = original(name)
+        cache.clear()  # another thread's commit, while this page was being built from the old rows
+        return response
+
+    app.view_functions["page"] = page_during_a_commit
+    client = app.test_client(use_cookies=False)
+    first = client.get("/page/a")
+    app.view_functions["page"] = original
+    again = client.get("/page/a")
+    assert "Age" not in again.headers and again.get_data() != first.get_data()
