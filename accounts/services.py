@@ -454,8 +454,38 @@ def _require_captain(team: Team, actor: User, action: str) -> None:
         raise TeamClosed(team.id)
 
 
+class ClassTeam(Forbidden):
+    """A school class's team: only its teacher and the children of the class are in it, and
+    the children come in through their login cards (classes/), never a code, link or request."""
+    code = "class_team"
+
+    def __init__(self, action: str):
+        super().__init__(action, "it is a school class's team: its children join with their login cards.")
+
+
+def is_class_team(session: Session, team_id: int) -> bool:
+    from classes.models import SchoolClass
+
+    return session.scalar(select(SchoolClass.id).where(SchoolClass.team_id == team_id)) is not None
+
+
+def team_and_whether_a_class(session: Session, team_id: int) -> tuple[Team, bool] | None:
+    """The team and whether it is a school class's, in one query (the team page's)."""
+    from classes.models import SchoolClass
+
+    row = session.execute(select(Team, select(SchoolClass.id).where(SchoolClass.team_id == Team.id).exists())
+                          .where(Team.id == team_id)).first()
+    return None if row is None else (row[0], bool(row[1]))
+
+
+def _refuse_class_team(session: Session, team: Team, action: str) -> None:
+    if is_class_team(session, team.id):
+        raise ClassTeam(action)
+
+
 def _add_member(session: Session, team: Team, user: User, *, limit: int | None = None,
                 now: datetime | None = None) -> Team:
+    _refuse_class_team(session, team, "join this team")
     team = lock_team(session, team)
     if team.closed_at is not None:
         raise TeamClosed(team.id)
@@ -490,6 +520,7 @@ def regenerate_join_code(session: Session, *, actor: User, team: Team, expires_a
                          now: datetime | None = None) -> Team:
     """A new join code (the old one stops working at once), optionally expiring."""
     _require_captain(team, actor, "change the join code")
+    _refuse_class_team(session, team, "make a join code for this team")
     if expires_at is not None and expires_at <= (now or utcnow()):
         raise ValidationFailed({"expires": ["Choose an expiry in the future."]})
     team.join_code = _new_join_code(session)
@@ -571,6 +602,7 @@ def create_invite(session: Session, *, actor: User, team: Team, expires_at: date
                   single_use: bool = False, now: datetime | None = None) -> tuple[TeamInvite, str]:
     """A new invite link's token, returned once (only its digest is kept)."""
     _require_captain(team, actor, "make invite links")
+    _refuse_class_team(session, team, "make invite links for this team")
     now = now or utcnow()
     if expires_at is not None and expires_at <= now:
         raise ValidationFailed({"expires": ["Choose an expiry in the future."]})
@@ -637,6 +669,7 @@ def request_to_join(session: Session, *, actor: User, team: Team, now: datetime 
     team is full or closed."""
     if team.closed_at is not None:
         raise TeamClosed(team.id)
+    _refuse_class_team(session, team, "ask to join this team")
     if is_member(session, user_id=actor.id, team_id=team.id):
         raise AlreadyInTeam(team.id)
     pending = select(TeamJoinRequest.id).where(TeamJoinRequest.team_id == team.id,

@@ -309,7 +309,10 @@ def _captain_forms(team: Team, page) -> dict:
 
 @bp.get("/teams/<int:team_id>")
 def team(team_id: int):
-    team = _team_or_404(team_id)
+    found = services.team_and_whether_a_class(db.session, team_id)
+    if found is None:
+        abort(404)
+    team, class_team = found
     me = current_user if current_user.is_authenticated else None
     is_member = me is not None and services.is_member(db.session, user_id=me.id, team_id=team.id)
     board = current_app.extensions["fixquest.leaderboard"]
@@ -321,6 +324,7 @@ def team(team_id: int):
                   if me is not None and not is_member else None)
     return render_template("accounts/team.html", team=team, page=page, standing=board.standing_of("teams", team.id),
                            is_member=is_member, my_request=my_request, limit=services.size_limit(team),
+                           class_team=class_team,
                            site_limit=services.site_max_size(), action_form=EmptyForm(), moment=utcnow(), **extra)
 
 

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 from accounts import services as accounts
-from accounts.models import Team, TeamMembership, User
+from accounts.models import Team, TeamInvite, TeamMembership, User
 from challenges import reviews
 from challenges.models import Claim
 from classes import services as classes
@@ -607,3 +607,47 @@ def test_a_whole_class_logs_in_from_one_address_within_the_rate_limit(app, ctx, 
     statuses = [limited_client.post("/classes/login", data={"code": "NOPE99", "card_name": "x", "password": "y"})
                 .status_code for _ in range(31)]
     assert statuses[:30] == [422] * 30 and statuses[30] == 429
+
+
+# --- a class's team is closed to adults --------------------------------------------------------
+
+
+def test_no_adult_gets_into_a_class_team_by_link_request_or_code(app, ctx):
+    from accounts.services import ClassTeam, _add_member
+
+    def add_directly(person):
+        _add_member(db.session, team, person)
+
+    teacher = make_organiser()
+    teacher_client, school_class, cards, _ = create_class(app, teacher, size=2)
+    team = db.session.get(Team, school_class.team_id)
+    stranger = make_user(name="Unvetted Adult")
+    with pytest.raises(ClassTeam):
+        accounts.create_invite(db.session, actor=teacher, team=team)
+    with pytest.raises(ClassTeam):
+        accounts.regenerate_join_code(db.session, actor=teacher, team=team)
+    with pytest.raises(ClassTeam):
+        accounts.request_to_join(db.session, actor=stranger, team=team)
+    with pytest.raises((ClassTeam, accounts.UnknownJoinCode)):  # its code was never usable
+        accounts.join_team(db.session, actor=stranger, code=team.join_code)
+    with pytest.raises(ClassTeam):  # whatever way an adult was let in, the last door refuses
+        add_directly(stranger)
+    db.session.rollback()
+    members = set(db.session.scalars(select(TeamMembership.user_id).where(TeamMembership.team_id == team.id)))
+    assert stranger.id not in members and len(members) == 2  # the two children (the teacher captains it)
+    # The pages say so instead of offering what would be refused.
+    page = teacher_client.get(f"/teams/{team.id}").get_data(as_text=True)
+    assert "join with their login cards" in page and "Make an invite link" not in page
+    assert teacher_client.post(f"/teams/{team.id}/invites", data={"expires": "7"}).status_code in (302, 403)
+    assert db.session.scalar(select(func.count()).select_from(TeamInvite)) == 0
+    stranger_page = as_user(app, stranger).get(f"/teams/{team.id}").get_data(as_text=True)
+    assert "Ask to join" not in stranger_page and cards[0]["name"] not in stranger_page
+
+
+def test_the_api_refuses_an_invite_link_for_a_class_team(app, client):
+    from tests.api import auth
+
+    teacher = make_organiser()
+    _, school_class, _, _ = create_class(app, teacher, size=1)
+    response = client.post(f"/api/v1/teams/{school_class.team_id}/invites", json={}, headers=auth(teacher))
+    assert response.status_code == 403 and response.get_json()["error"]["code"] == "class_team"
