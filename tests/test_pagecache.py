@@ -7,6 +7,7 @@ from flask import Flask
 from sqlalchemy import insert
 
 import pagecache
+from challenges.geo import cell_of
 from challenges.models import Problem
 from extensions import db
 from i18n import COOKIE as LANGUAGE_COOKIE
@@ -31,7 +32,8 @@ def add_behind_the_apps_back(title: str, reporter) -> None:
     """A row written as another worker process would: this process's cache hears nothing."""
     with db.engine.begin() as conn:
         conn.execute(insert(Problem).values(title=title, description="Written elsewhere.", category="litter",
-                                            status="open", lat=51.45, lon=-2.59, cell="x", reporter_id=reporter.id))
+                                            status="open", lat=51.45, lon=-2.59, cell=cell_of(51.45, -2.59),
+                                            reporter_id=reporter.id))
 
 
 @pytest.mark.parametrize("path", MAIN_PAGES + ["/problems/{problem}", "/quests/{quest}"])

@@ -156,14 +156,14 @@ def test_reporting_returns_the_problem_and_open_problems_of_its_category_nearby(
     response = client.post("/api/v1/problems", json=REPORT, headers=auth(make_user()))
     assert response.status_code == 201
     body = response.get_json()
-    assert set(body) == PROBLEM_KEYS | {"nearby"}
+    assert set(body) == PROBLEM_KEYS | {"nearby", "awaiting_review"} and body["awaiting_review"] is False
     assert body["title"] == REPORT["title"] and body["status"] == "open"
     assert [item["id"] for item in body["nearby"]] == [nearer.id, same.id]
     assert [item["distance_m"] for item in body["nearby"]] == [8.0, 30.0]
     assert body["id"] not in {item["id"] for item in body["nearby"]}
     assert reporter.email not in response.get_data(as_text=True)
     shown = client.get(response.headers["Location"]).get_json()
-    assert shown == {key: value for key, value in body.items() if key != "nearby"}
+    assert shown == {key: value for key, value in body.items() if key not in ("nearby", "awaiting_review")}
 
 
 def test_reporting_where_nothing_is_nearby_returns_an_empty_list(client):
