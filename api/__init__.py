@@ -34,4 +34,5 @@ from api import geojson  # noqa
 from api import campaigns, classes, events, people, teams  # noqa: E402,F401
 from api import account, invites, webhooks  # noqa: E402,F401  (tokens, follows; invite links; webhooks)
 from api import moderation  # noqa: E402,F401
+from api import deletion, media  # noqa: E402,F401  (photos by multipart upload; deleting your account)
 from api import openapi  # noqa: E402,F401  (GET /api/v1/openapi.json)
