@@ -16,6 +16,9 @@ Layout:
                   list, integrity alerts, the audit log)
   account.py, invites.py, webhooks.py
                   your tokens and what you follow; team invite links; webhooks
+  media.py, deletion.py
+                  photos added to a report, a comment, a claim's evidence or a fix story (the
+                  only multipart/form-data bodies: parsing.uploaded_files); deleting your account
 
 State-changing routes need a token; public reads do not. Every response allows any
 origin, and GETs carry an ETag and answer If-None-Match with 304 (openhttp.py). Lists are paginated as
