@@ -394,3 +394,48 @@ def test_fix_story_photo_refusals(app, client):
                 files(jpeg(), field="after_photo")).status_code == 404
     db.session.expire_all()
     assert db.session.get(type(story), story.id).after_photo_id is None
+
+
+# --- racing uploads --------------------------------------------------------------------------
+
+def test_racing_uploads_on_postgresql_never_pass_the_limit(pg):
+    """Each request counts the photos under a lock on their owner, so four requests of one
+    photo each, at once, store three and refuse one."""
+    import threading
+
+    from challenges.models import Problem
+    from media import services as media
+    from media.services import PhotoLimitReached
+
+    reporter = make_user()
+    problem_id, reporter_id = make_problem(reporter).id, reporter.id
+    db.session.remove()
+    barrier = threading.Barrier(4)
+    outcomes: list[str] = []
+    errors: list[BaseException] = []
+
+    def upload_in_thread() -> None:
+        with pg.test_request_context():
+            try:
+                barrier.wait(timeout=10)
+                actor = db.session.get(type(reporter), reporter_id)
+                media.add_problem_photos(db.session, actor=actor, problem=db.session.get(Problem, problem_id),
+                                         uploads=[jpeg()], **upload_settings())
+                db.session.commit()
+                outcomes.append("stored")
+            except PhotoLimitReached:
+                db.session.rollback()
+                outcomes.append("refused")
+            except BaseException as error:  # noqa: BLE001 - reported below
+                errors.append(error)
+            finally:
+                db.session.remove()
+
+    threads = [threading.Thread(target=upload_in_thread) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert errors == []
+    assert sorted(outcomes) == ["refused"] + ["stored"] * MAX_PHOTOS_PER_FORM
+    assert photo_count(problem_id=problem_id) == MAX_PHOTOS_PER_FORM
