@@ -36,13 +36,15 @@ GEOJSON = "application/geo+json"
 MULTIPART = "multipart/form-data"
 Schema = dict[str, Any]
 
-REASONS = {200: "OK", 201: "Created", 204: "Done (no content)", 301: "Moved permanently (merged into another problem)",
+REASONS = {200: "OK", 201: "Created", 204: "Done (no content)",
+           301: "Moved permanently (merged into another problem)",
            304: "Not modified (the ETag sent in If-None-Match still matches)",
            400: "Bad request: malformed body or unusable parameters", 401: "No valid token",
            403: "Not allowed (or a read-only token tried to write)", 404: "Not found",
            409: "Conflict with the current state", 410: "Gone (expired)",
            413: "Request body too large (MAX_CONTENT_LENGTH)",
-           415: "Body is not application/json (multipart/form-data on the photo routes)", 422: "A field or parameter is wrong",
+           415: "Body is not application/json (multipart/form-data on the photo routes)",
+           422: "A field or parameter is wrong",
            429: "Too many requests (see Retry-After)"}
 
 
@@ -329,8 +331,8 @@ class Operation:
 
     def statuses(self) -> list[int]:
         """The error statuses: the route's own, plus what its kind of route always can give:
-        a JSON body 400/413/415 (a multipart one 413/415/422), a token 401 and 403 (a suspended account's token, or a read
-        token used to write), a path id 404,
+        a JSON body 400/413/415 (a multipart one 413/415/422), a token 401 and 403 (a
+        suspended account's token, or a read token used to write), a path id 404,
         a GET a 304 to If-None-Match."""
         found = set(self.errors)
         if self.body is not None:

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from campaigns import stories
 from challenges import reviews, tracker
-from challenges.models import Claim, Photo
+from challenges.models import Photo
 from childsafe.models import ModerationHold
 from extensions import db
 from media.services import MAX_PHOTOS_PER_FORM
@@ -372,7 +372,8 @@ def test_the_storys_author_adds_its_before_and_after_photos_once_each(app, clien
     body = response.get_json()
     assert body["before_photo"] is not None and body["after_photo"] is None
     assert client.get(f"/api/v1/problems/{problem.id}/fix-story").get_json()["before_photo"] == body["before_photo"]
-    again = post(client, url, auth(fixer), {**files(jpeg(), field="before_photo"), **files(jpeg(), field="after_photo")})
+    both = {**files(jpeg(), field="before_photo"), **files(jpeg(), field="after_photo")}
+    again = post(client, url, auth(fixer), both)
     assert again.status_code == 409 and error_of(again)["code"] == "photos_not_taken"
     after = post(client, url, auth(fixer), files(jpeg(), field="after_photo"))
     assert after.status_code == 201 and after.get_json()["after_photo"] is not None
