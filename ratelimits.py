@@ -98,6 +98,12 @@ LIMITS: dict[str, Rule] = {
     "api.submit_evidence": Rule("30/hour", by_token_user_or_ip),
     "moderation.flag": Rule("30/hour", by_user_or_ip),
     "api.flag": Rule("30/hour", by_token_user_or_ip),
+    "api.delete_me": Rule("5/hour", by_token_user_or_ip, methods=("DELETE",)),  # the password is checked
+    # Each photo is decoded and re-encoded: as many as the evidence form's submissions.
+    "api.add_problem_photos": Rule("30/hour", by_token_user_or_ip),
+    "api.add_update_photos": Rule("30/hour", by_token_user_or_ip),
+    "api.add_claim_photos": Rule("30/hour", by_token_user_or_ip),
+    "api.add_fix_story_photos": Rule("30/hour", by_token_user_or_ip),
     "classes.login": Rule("60/minute;600/hour", by_ip),  # a whole class logs in from one school address
     # Each download streams a whole table (up to a million rows): generous for a person or a
     # nightly mirror, not for a loop. The catalogue (/data, /data.json) is not limited.

@@ -16,6 +16,9 @@ Layout:
                   list, integrity alerts, the audit log)
   account.py, invites.py, webhooks.py
                   your tokens and what you follow; team invite links; webhooks
+  media.py, deletion.py
+                  photos added to a report, a comment, a claim's evidence or a fix story (the
+                  only multipart/form-data bodies: parsing.uploaded_files); deleting your account
 
 State-changing routes need a token; public reads do not. Every response allows any
 origin, and GETs carry an ETag and answer If-None-Match with 304 (openhttp.py). Lists are paginated as
@@ -34,4 +37,5 @@ from api import geojson  # noqa
 from api import campaigns, classes, events, people, teams  # noqa: E402,F401
 from api import account, invites, webhooks  # noqa: E402,F401  (tokens, follows; invite links; webhooks)
 from api import moderation  # noqa: E402,F401
+from api import deletion, media  # noqa: E402,F401  (photos by multipart upload; deleting your account)
 from api import openapi  # noqa: E402,F401  (GET /api/v1/openapi.json)

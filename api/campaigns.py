@@ -10,7 +10,8 @@ or {"kind": "bbox", "bbox": [minlon, minlat, maxlon, maxlat]}; services.area_fro
 it for the page and the API alike.
 
 A problem's fix story (campaigns/stories.py) is here too: read by anyone once published,
-written (text only: photos go through the page) by a fixer of the problem or an organiser.
+written by a fixer of the problem or an organiser (text; its author adds the before and
+after photos with POST /problems/{id}/fix-story/photos, api/media.py).
 """
 from __future__ import annotations
 

@@ -127,6 +127,6 @@ def operations(categories: list[str]) -> list[Operation]:
                   ref("FixStory"), 201, scope="write", params=(problem_id,),
                   body=body({"story": text_in(STORY_MAX)}, closed=False), errors=(403, 409, 422),
                   description="By someone credited with an approved fix of the problem, or an organiser; never a "
-                              "child's account (403). Once per problem (409). Text only: photos are added on the "
-                              "page."),
+                              "child's account (403). Once per problem (409). Its author adds the before and after "
+                              "photos with POST /problems/{problem_id}/fix-story/photos."),
     ]

@@ -33,15 +33,18 @@ from events.models import EventMode
 PREFIX = "/api/v1"
 JSON = "application/json"
 GEOJSON = "application/geo+json"
+MULTIPART = "multipart/form-data"
 Schema = dict[str, Any]
 
-REASONS = {200: "OK", 201: "Created", 301: "Moved permanently (merged into another problem)",
+REASONS = {200: "OK", 201: "Created", 204: "Done (no content)",
+           301: "Moved permanently (merged into another problem)",
            304: "Not modified (the ETag sent in If-None-Match still matches)",
            400: "Bad request: malformed body or unusable parameters", 401: "No valid token",
            403: "Not allowed (or a read-only token tried to write)", 404: "Not found",
            409: "Conflict with the current state", 410: "Gone (expired)",
            413: "Request body too large (MAX_CONTENT_LENGTH)",
-           415: "Body is not application/json", 422: "A field or parameter is wrong",
+           415: "Body is not application/json (multipart/form-data on the photo routes)",
+           422: "A field or parameter is wrong",
            429: "Too many requests (see Retry-After)"}
 
 
@@ -318,8 +321,9 @@ class Operation:
     scope: str | None = None                # "read" or "write": a token is required
     optional_token: bool = False            # public, but a token may show more
     params: tuple[Schema, ...] = ()
-    body: Schema | None = None              # the JSON request body's schema
+    body: Schema | None = None              # the request body's schema (JSON unless body_media_type says)
     body_required: bool = True
+    body_media_type: str = JSON             # MULTIPART for the photo uploads (api/media.py)
     errors: tuple[int, ...] = ()            # statuses the service can answer (beyond the automatic ones)
     media_type: str = JSON
     description: str = ""
@@ -327,12 +331,12 @@ class Operation:
 
     def statuses(self) -> list[int]:
         """The error statuses: the route's own, plus what its kind of route always can give:
-        a JSON body 400/413/415, a token 401 and 403 (a suspended account's token, or a read
-        token used to write), a path id 404,
+        a JSON body 400/413/415 (a multipart one 413/415/422), a token 401 and 403 (a
+        suspended account's token, or a read token used to write), a path id 404,
         a GET a 304 to If-None-Match."""
         found = set(self.errors)
         if self.body is not None:
-            found |= {400, 413, 415}
+            found |= {400, 413, 415} if self.body_media_type == JSON else {413, 415, 422}
         if self.scope:
             found.add(401)
         if self.scope:
@@ -347,6 +351,8 @@ class Operation:
         responses: dict[str, Any] = {str(self.status): {
             "description": REASONS[self.status],
             "content": {self.media_type: {"schema": self.response or {}}}}}
+        if self.status == 204:
+            del responses["204"]["content"]
         if self.status == 201:
             responses["201"]["headers"] = {"Location": {"description": "The new object's URL.",
                                                         "schema": STRING}}
@@ -365,7 +371,7 @@ class Operation:
             operation["parameters"] = list(self.params)
         if self.body is not None:
             operation["requestBody"] = {"required": self.body_required,
-                                        "content": {JSON: {"schema": self.body}}}
+                                        "content": {self.body_media_type: {"schema": self.body}}}
         if self.scope:
             operation["security"] = [{"bearer": [self.scope]}]
         elif self.optional_token:
@@ -378,7 +384,7 @@ class Operation:
 # Modules that document more routes, one per area, so each area's routes and their document
 # sit together: each defines SCHEMAS (names not used here), TAGS (its tag names, in order) and
 # `operations(categories) -> list[Operation]`, importing what it needs from this module.
-AREAS: tuple[str, ...] = ("api.events_doc", "api.account_doc", "api.manage_doc")
+AREAS: tuple[str, ...] = ("api.events_doc", "api.account_doc", "api.manage_doc", "api.media_doc")
 
 
 def _areas() -> list:

@@ -25,6 +25,7 @@ from challenges.geo import BadArea
 from errors import DomainError, ValidationFailed
 from extensions import db
 from maps.area import BBox, parse_bbox
+from media.services import read_uploads
 from timeutil import as_utc
 
 MAX_ID = 2**31 - 1  # every id column is an INTEGER: PostgreSQL's holds no more (a larger one is a 500 there)
@@ -65,6 +66,24 @@ def json_body(*, optional: bool = False) -> dict[str, Any]:
     if not isinstance(body, dict):
         raise MalformedBody('The body must be a JSON object, like {"title": "..."}.')
     return body
+
+
+def uploaded_files(*names: str, max_bytes: int) -> dict[str, list[bytes]]:
+    """The files of a multipart/form-data body, by field name: the bytes of each file part
+    (at most max_bytes + 1 of each, enough for media.images to refuse a larger one; names
+    and declared types are ignored, the content decides). Any other body is a 415 (only
+    the photo routes read this; every other route takes JSON); a body over
+    MAX_CONTENT_LENGTH a 413 (raised by Werkzeug as it is read); a field sent as text
+    instead of a file, a 422 naming it."""
+    if request.mimetype != "multipart/form-data":
+        raise UnsupportedMediaType("Send the photos as multipart/form-data, each one a file part named "
+                                   f"{' or '.join(repr(name) for name in names)}.")
+    files, form = request.files, request.form
+    not_files = {name: ["Send a file here (a file part with a filename), not text."]
+                 for name in names if form.getlist(name)}
+    if not_files:
+        raise ValidationFailed(not_files)
+    return {name: read_uploads(files.getlist(name), max_bytes=max_bytes) for name in names}
 
 
 def text(value: Any) -> str:

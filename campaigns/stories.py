@@ -19,7 +19,7 @@ from campaigns.models import FixStory
 from campaigns.services import credited_users
 from challenges.models import Claim, ClaimStatus, Problem, ProblemUpdate, Quest
 from errors import Conflict, Forbidden, ValidationFailed
-from media.services import save_photo
+from media.services import PhotosNotTaken, save_photo
 from moderation.visibility import public_problem_ids
 from notifications.services import publish
 from timeutil import utcnow
@@ -95,6 +95,30 @@ def write_story(session: Session, *, actor: User, problem: Problem, story: str, 
     session.flush()
     publish(session, update)
     return row
+
+
+def add_story_photos(session: Session, *, actor: User, story: FixStory, before: bytes | None, after: bytes | None,
+                     storage, max_bytes: int, max_pixels: int, now: datetime | None = None) -> FixStory:
+    """The story's author adds the before or the after photo it was written without (each
+    slot once: a story keeps the photos it was published with)."""
+    if story.author_id != actor.id:
+        raise Forbidden("add photos to this fix story", "only its author can.")
+    offered = {"before_photo": before, "after_photo": after}
+    if not any(offered.values()):
+        raise ValidationFailed({"before_photo": ["Attach a before or an after photo (or both)."]})
+    session.execute(select(FixStory.id).where(FixStory.id == story.id).with_for_update())  # one slot, one photo
+    session.refresh(story)
+    taken = [name for name, data in offered.items() if data and getattr(story, f"{name}_id") is not None]
+    if taken:
+        raise PhotosNotTaken(f"the story has its {' and '.join(n.replace('_', ' ') for n in taken)} already.")
+    for name, data in offered.items():
+        if data:
+            photo = save_photo(session, storage=storage, actor=actor, data=data, update_id=story.update_id,
+                               field=name, max_bytes=max_bytes, max_pixels=max_pixels, now=now)
+            setattr(story, f"{name}_id", photo.id)
+    session.flush()
+    session.refresh(story)
+    return story
 
 
 def public_stories(session: Session, problem_ids: Sequence[int] | Select, *, limit: int = 6) -> list[FixStory]:

@@ -17,14 +17,14 @@ from datetime import datetime
 from typing import IO, Protocol
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event, or_, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session
 
 import aftercommit
 from accounts.models import User
 from childsafe.policy import refuse_public
-from challenges.models import Claim, Photo, ProblemUpdate
-from errors import Forbidden, NotFound
+from challenges.models import Claim, ClaimStatus, Photo, Problem, ProblemUpdate
+from errors import Conflict, Forbidden, NotFound, ValidationFailed
 from media.images import PhotoRejected, clean_image
 from media.storage import PhotoStorage
 from timeutil import utcnow
@@ -155,6 +155,116 @@ def _delete(storage: PhotoStorage, keys: Iterable[str]) -> None:
             storage.delete(key)
         except Exception:  # never hide the error that brought us here
             log.exception("could not delete stored photo object %s", key)
+
+
+# --- adding photos later (the API) ---------------------------------------------------------
+#
+# The pages take photos with the form that makes their object (a report, a comment, the
+# evidence). These add them to an object that exists already, under the same rules and
+# checks, and never to more than one form's worth: MAX_PHOTOS_PER_FORM in all.
+
+class PhotoLimitReached(Conflict):
+    code = "photo_limit_reached"
+
+    def __init__(self, limit: int, held: int):
+        super().__init__(f"At most {limit} photos each: this one has {held} already, so "
+                         f"{max(limit - held, 0)} more would fit.")
+        self.limit = limit
+        self.held = held
+
+
+class PhotosNotTaken(Conflict):
+    """Photos offered where they do not belong now (a claim decided, a status change ...)."""
+
+    code = "photos_not_taken"
+
+    def __init__(self, reason: str):
+        super().__init__(f"No photos can be added here: {reason}")
+        self.reason = reason
+
+
+def _lock(session: Session, model, row_id: int) -> None:
+    """Lock the owner's row (PostgreSQL; SQLite runs one writer anyway), so two requests at
+    once cannot both find room for the last photo."""
+    session.execute(select(model.id).where(model.id == row_id).with_for_update())
+
+
+def _check_room(session: Session, owner_column, owner_id: int, adding: int, *, field: str) -> None:
+    if not adding:
+        raise ValidationFailed({field: ["Attach at least one photo (a JPEG, PNG, WebP or GIF file)."]})
+    if adding > MAX_PHOTOS_PER_FORM:  # one request's worth first, as save_photos says it (422)
+        raise PhotoRejected(f"Attach at most {MAX_PHOTOS_PER_FORM} photos.", field=field)
+    held = session.scalar(select(func.count()).select_from(Photo).where(owner_column == owner_id)) or 0
+    if held + adding > MAX_PHOTOS_PER_FORM:
+        raise PhotoLimitReached(MAX_PHOTOS_PER_FORM, held)
+
+
+def add_problem_photos(session: Session, *, storage: PhotoStorage, actor: User, problem: Problem,
+                       uploads: Sequence[bytes], max_bytes: int, max_pixels: int, field: str = "photos",
+                       now: datetime | None = None) -> list[Photo]:
+    """The reporter adds photos to their report, as many as the report form takes in all."""
+    refuse_public(actor, "add a public photo")
+    if problem.reporter_id != actor.id:
+        raise Forbidden("add photos to this problem", "only the person who reported it can.")
+    if problem.merged_into_id is not None:
+        raise PhotosNotTaken(f"this problem was merged into #{problem.merged_into_id}.")
+    _lock(session, Problem, problem.id)
+    _check_room(session, Photo.problem_id, problem.id, len(uploads), field=field)
+    return save_photos(session, storage=storage, actor=actor, uploads=uploads, problem_id=problem.id, field=field,
+                       max_bytes=max_bytes, max_pixels=max_pixels, now=now)
+
+
+def add_update_photos(session: Session, *, storage: PhotoStorage, actor: User, update: ProblemUpdate,
+                      uploads: Sequence[bytes], max_bytes: int, max_pixels: int, field: str = "photos",
+                      now: datetime | None = None) -> list[Photo]:
+    """The author of a comment adds photos to it, as many as the comment form takes in all
+    (a status change, a merge or a fix story takes none: the pages give them no photo field)."""
+    refuse_public(actor, "add a public photo")
+    if update.author_id != actor.id:
+        raise Forbidden("add photos to this update", "only its author can.")
+    if update.kind != "comment":
+        raise PhotosNotTaken("photos go with comments.")
+    _lock(session, ProblemUpdate, update.id)
+    _check_room(session, Photo.update_id, update.id, len(uploads), field=field)
+    return save_photos(session, storage=storage, actor=actor, uploads=uploads, update_id=update.id, field=field,
+                       max_bytes=max_bytes, max_pixels=max_pixels, now=now)
+
+
+def add_evidence_photos(session: Session, *, storage: PhotoStorage, actor: User, claim: Claim,
+                        uploads: Sequence[bytes], max_bytes: int, max_pixels: int, field: str = "photos",
+                        now: datetime | None = None) -> list[Photo]:
+    """The claimant or their team adds evidence photos while the claim waits: before the
+    evidence is sent (they are held with it at submission, as the evidence form's are) or
+    after, before a decision. Added to submitted evidence, they go through the same hold as
+    a submission (childsafe.services.hold_evidence): a child's claim, or a child adding,
+    waits for the child's teacher again, so no child's photo reaches anyone outside the
+    class before a teacher has seen it.
+
+    A child may not add photos to someone else's claim before it is submitted: nothing
+    would hold them (the hold is made at submission, and only for a child's submission or
+    a child's claim), so a grown-up's submission would show them unseen."""
+    from challenges.services import QuestClosed, can_act_for_claim
+    from childsafe.services import hold_evidence, hold_of
+
+    if not can_act_for_claim(session, actor, claim):
+        raise Forbidden("add evidence to this claim", "it is not yours or your team's.")
+    _lock(session, Claim, claim.id)
+    session.refresh(claim)  # its state as the lock found it: a decision cannot slip in between
+    if claim.status not in (ClaimStatus.taken.value, ClaimStatus.submitted.value):
+        raise PhotosNotTaken(f"this claim was {claim.status} already.")
+    now = now or utcnow()
+    quest = claim.quest
+    if quest.ends_at is not None and now >= quest.ends_at:
+        raise QuestClosed(quest.id, quest.ends_at)
+    if (claim.status == ClaimStatus.taken.value and actor.is_child and not claim.user.is_child
+            and hold_of(session, claim.id) is None):
+        raise PhotosNotTaken("a pupil's photos go with the evidence: submit it first, then add them.")
+    _check_room(session, Photo.claim_id, claim.id, len(uploads), field=field)
+    photos = save_photos(session, storage=storage, actor=actor, uploads=uploads, claim_id=claim.id, field=field,
+                         max_bytes=max_bytes, max_pixels=max_pixels, now=now)
+    if claim.status == ClaimStatus.submitted.value:
+        hold_evidence(session, actor=actor, claim=claim, now=now)
+    return photos
 
 
 # --- files follow the transaction ----------------------------------------------------------

@@ -97,7 +97,7 @@ def town(app, ctx):
             "class_id": school_class.id, "event_id": event.id, "campaign_id": campaign.id, "webhook_id": webhook.id,
             "user_id": member.id, "child_id": member.id, "new_captain_id": member.id,
             "token_id": db.session.scalar(select(ApiToken.id)), "invite_id": invite_ids[0] if invite_ids else 1,
-            "request_id": 1, "hold_id": 1, "alert_id": 1, "notification_id": 1, "subscription_id": 1,
+            "request_id": 1, "update_id": 1, "hold_id": 1, "alert_id": 1, "notification_id": 1, "subscription_id": 1,
             "decision": "approve", "token": "not-a-token", "fmt": "json", "unknown": "nothing",
             "kind": "problem", "object_id": problem.id, "verdict": "hide", "word_id": 1, "action": "hide"}
 

@@ -65,6 +65,7 @@ def seeded(app, ctx, monkeypatch):
                                 events=[webhooks.PROBLEM_CREATED])
     invite, _ = accounts.create_invite(db.session, actor=organiser, team=own_team)
     subscription = tracker.subscribe_category(db.session, actor=organiser, category="pothole", categories=("pothole",))
+    comment = tracker.comment(db.session, actor=organiser, problem=problem, body="Booked.")  # theirs: photos go on it
     accounts.issue_token(db.session, user=organiser, name="spare")
     db.session.commit()
     token_id = db.session.scalar(select(ApiToken.id).where(ApiToken.name == "spare"))
@@ -73,7 +74,7 @@ def seeded(app, ctx, monkeypatch):
                     "member_id": member.id, "event_id": event.id, "campaign_id": campaign.id,
                     "class_id": school_class.id, "notification_id": notification_id, "user_id": member.id,
                     "request_id": join_request.id, "webhook_id": webhook.id, "invite_id": invite.id,
-                    "subscription_id": subscription.id, "token_id": token_id}}
+                    "subscription_id": subscription.id, "token_id": token_id, "update_id": comment.id}}
 
 
 @pytest.fixture(scope="module")
