@@ -24,51 +24,26 @@ from api.auth import token_required
 from api.parsing import (MAX_ID, choice_arg, identifier, json_body, one_of, page_args, paginated, read_args,
                          read_fields, text, timestamp)
 from childsafe import services as childsafe
-from childsafe.policy import children_known_to
-from childsafe.views import CHILD_STAND_IN
 from errors import Forbidden, NotFound
 from extensions import db
 from integrity import services as integrity
 from integrity.models import IntegrityAlert
 from moderation import audit, services as moderation, suspension, wordlist
 from moderation.audit import Action
+from moderation.labels import Names, queue_label
 from moderation.models import AuditEntry, HeldWord, Kind
 from timeutil import isoformat
 
 ID = f"int(max={MAX_ID})"
 KINDS = "any(problem, update, evidence, profile)"
-LABEL_MAX = 500  # as the queue page truncates
-HIDDEN_EVIDENCE = "(a pupil's evidence, not shown to you)"
 DECISIONS = {"hide": moderation.hide, "restore": moderation.restore, "dismiss": moderation.dismiss,
              "release": moderation.release}
 NO_STORE = {"Cache-Control": "no-store"}
 
 
-class Names:
-    """Display names as this viewer may see them: a child only to their teacher and class."""
-
-    def __init__(self, viewer: User):
-        self.known = children_known_to(db.session, viewer)
-
-    def __call__(self, person: User | None) -> str | None:
-        if person is None:
-            return None
-        return person.display_name if not person.is_child or person.id in self.known else CHILD_STAND_IN
-
-
 def _require_admin(actor: User) -> None:
     if not actor.is_admin:
         raise Forbidden("do that", "it is for admins.")
-
-
-def _label(item: moderation.Item, viewer: User, names: Names) -> str:
-    """What the queue page quotes: the item's text (a profile: its name), at most 500 characters."""
-    if item.kind == Kind.profile.value:
-        return names(item.row) or ""
-    if item.kind == Kind.evidence.value and childsafe.child_claim_access(db.session, viewer, item.row) is False:
-        return HIDDEN_EVIDENCE
-    label = item.label or ""
-    return label if len(label) <= LABEL_MAX else label[:LABEL_MAX - 3] + "..."
 
 
 # --- flags and the moderators' queue -------------------------------------------------------
@@ -94,9 +69,9 @@ def moderation_queue(actor: User):
     held = moderation.held_queue(db.session, actor=actor)
     names = Names(actor)
     return {
-        "held": [{"kind": item.kind, "object_id": item.object_id, "label": _label(item, actor, names),
+        "held": [{"kind": item.kind, "object_id": item.object_id, "label": queue_label(item, actor, names),
                   "reason": state.reason, "held_at": isoformat(state.created_at)} for state, item in held],
-        "flagged": [{"kind": e.item.kind, "object_id": e.item.object_id, "label": _label(e.item, actor, names),
+        "flagged": [{"kind": e.item.kind, "object_id": e.item.object_id, "label": queue_label(e.item, actor, names),
                      "visibility": e.item.visibility, "flags": e.count, "reasons": e.reasons, "texts": e.texts,
                      "first_flagged_at": isoformat(e.first_at)} for e in flagged],
     }, 200, NO_STORE

@@ -181,6 +181,29 @@ def test_a_pupils_held_evidence_is_quoted_only_to_their_teacher(app, client):
     assert mine["held"][0]["label"] == "Swept up the grotnik by the swings"
 
 
+def test_the_queue_page_names_a_child_only_to_their_teacher_as_the_api_does(client, login):
+    teacher, team, (child,) = make_class(None, "Perpetua Nightingale")
+    flag(client, auth(teacher), "profile", child.id, "other")
+    login(make_organiser())
+    page = client.get("/moderate").get_data(as_text=True)
+    assert "Profile #%d" % child.id in page and "a pupil" in page and "Nightingale" not in page
+    login(teacher)
+    assert "Perpetua Nightingale" in client.get("/moderate").get_data(as_text=True)
+
+
+def test_the_queue_page_quotes_a_pupils_held_evidence_only_to_their_teacher(app, client, login):
+    app.config["MODERATION_WORDS"] = ("grotnik",)
+    try:
+        teacher, child, claim, hold_id = held_evidence(client, evidence="Swept up the grotnik by the swings")
+    finally:
+        app.config["MODERATION_WORDS"] = ()
+    login(make_organiser())
+    page = client.get("/moderate").get_data(as_text=True)
+    assert "Evidence #%d" % claim.id in page and "swings" not in page
+    login(teacher)
+    assert "Swept up the grotnik by the swings" in client.get("/moderate").get_data(as_text=True)
+
+
 # --- a teacher's held pupils' evidence -------------------------------------------------------
 
 def held_evidence(client, evidence="Picked up the crisp packets"):

@@ -1,0 +1,44 @@
+"""What the moderators' queue quotes of an item, as this moderator may see it: the same on
+the /moderate page and in the API. A child is named only to people who may see them
+(childsafe.policy): to anyone else a child is "a pupil", and a child's evidence text is
+left out where its claim is hidden from the moderator (only their teacher sees it)."""
+from __future__ import annotations
+
+from accounts.models import User
+from childsafe import services as childsafe
+from childsafe.policy import children_known_to
+from childsafe.views import CHILD_STAND_IN
+from extensions import db
+from moderation import services as moderation
+from moderation.models import Kind
+
+LABEL_MAX = 500  # characters quoted
+HIDDEN_EVIDENCE = "(a pupil's evidence, not shown to you)"
+
+
+class Names:
+    """Display names as this viewer may see them: a child only to their teacher and class."""
+
+    def __init__(self, viewer: User):
+        self.known = children_known_to(db.session, viewer)
+
+    def __call__(self, person: User | None) -> str | None:
+        if person is None:
+            return None
+        return person.display_name if not person.is_child or person.id in self.known else CHILD_STAND_IN
+
+
+def queue_label(item: moderation.Item, viewer: User, names: Names) -> str:
+    """The item's text (a profile: its name), at most LABEL_MAX characters."""
+    if item.kind == Kind.profile.value:
+        return names(item.row) or ""
+    if item.kind == Kind.evidence.value and childsafe.child_claim_access(db.session, viewer, item.row) is False:
+        return HIDDEN_EVIDENCE
+    label = item.label or ""
+    return label if len(label) <= LABEL_MAX else label[:LABEL_MAX - 3] + "..."
+
+
+def labeller(viewer: User):
+    """queue_label for one viewer, reading who they may see once."""
+    names = Names(viewer)
+    return lambda item: queue_label(item, viewer, names)
