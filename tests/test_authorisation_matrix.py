@@ -11,7 +11,6 @@ A second set of tests reads objects that are not public by guessing their ids.
 from __future__ import annotations
 
 import io
-
 from datetime import timedelta
 
 import pytest
