@@ -6,8 +6,9 @@ The only routes of the API with a multipart/form-data body: each photo is a file
 photo goes through media.services, as the forms' do: judged by its content (not its name
 or declared type), re-encoded without metadata, within PHOTO_MAX_BYTES and
 PHOTO_MAX_PIXELS, at most MAX_PHOTOS_PER_FORM per object, all or none (one bad file: a 422
-naming the field, nothing stored). Evidence photos of a submitted claim are held for a
-child's teacher exactly as at submission (media.services.add_evidence_photos).
+naming the field, nothing stored). Evidence photos are added before the evidence is sent
+and go with it (a child's are held for their teacher at submission); submitted evidence
+does not change (media.services.add_evidence_photos).
 """
 from __future__ import annotations
 
@@ -72,7 +73,7 @@ def add_update_photos(actor: User, problem_id: int, update_id: int):
 @bp.post(f"/claims/<{ID}:claim_id>/photos")
 @token_required
 def add_claim_photos(actor: User, claim_id: int):
-    """The claimant or their team adds evidence photos until the claim is decided."""
+    """The claimant or their team adds evidence photos before the evidence is sent."""
     uploads = _photos()
     claim = visible_claim(actor, claim_id)
     photos = media.add_evidence_photos(db.session, actor=actor, claim=claim, uploads=uploads, **upload_settings())

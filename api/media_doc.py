@@ -40,12 +40,11 @@ def operations(categories: list[str]) -> list[Operation]:
                               + LIMITS),
         Operation("post", "/claims/{claim_id}/photos", "Add evidence photos to a claim", "photos",
                   ref("AddedPhotos"), 201, params=(path_id("claim_id", "claim"),), errors=(403, 409, 429), **upload,
-                  description="The claimant or their team, until the claim is decided (then 409), while the quest "
-                              "runs. Before submission they wait with the claim and are held with the evidence; "
-                              "added to submitted evidence, a child's (or a child's claim's) wait for the child's "
-                              "teacher again, as a submission does. A pupil adds photos to someone else's claim "
-                              "only once it is submitted (409 before). Private to the claim, like its evidence. "
-                              + LIMITS),
+                  description="The claimant or their team, before the evidence is sent, while the quest runs: "
+                              "they go with the evidence at submission (a child's held for their teacher, as the "
+                              "form's are). Submitted evidence no longer changes (409), so reviewers and a "
+                              "child's teacher judge what they saw. A pupil adds photos only to their own "
+                              "claims (409). Private to the claim, like its evidence. " + LIMITS),
         Operation("post", "/problems/{problem_id}/fix-story/photos", "Add the before or after photo to your fix "
                   "story", "photos", ref("FixStory"), 201, params=(problem_id,), errors=(403, 409, 429),
                   scope="write", body_media_type=MULTIPART,

@@ -19,7 +19,7 @@ from campaigns.models import FixStory
 from campaigns.services import credited_users
 from challenges.models import Claim, ClaimStatus, Problem, ProblemUpdate, Quest
 from errors import Conflict, Forbidden, ValidationFailed
-from media.services import PhotosNotTaken, save_photo
+from media.services import PhotosNotTaken, lock_owner, save_photo
 from moderation.visibility import public_problem_ids
 from notifications.services import publish
 from timeutil import utcnow
@@ -106,7 +106,7 @@ def add_story_photos(session: Session, *, actor: User, story: FixStory, before: 
     offered = {"before_photo": before, "after_photo": after}
     if not any(offered.values()):
         raise ValidationFailed({"before_photo": ["Attach a before or an after photo (or both)."]})
-    session.execute(select(FixStory.id).where(FixStory.id == story.id).with_for_update())  # one slot, one photo
+    lock_owner(session, FixStory, story.id)  # one slot, one photo
     session.refresh(story)
     taken = [name for name, data in offered.items() if data and getattr(story, f"{name}_id") is not None]
     if taken:

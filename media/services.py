@@ -17,7 +17,7 @@ from datetime import datetime
 from typing import IO, Protocol
 
 from flask_sqlalchemy.session import Session as FlaskSession
-from sqlalchemy import event, func, or_, select
+from sqlalchemy import event, func, or_, select, update
 from sqlalchemy.orm import Session
 
 import aftercommit
@@ -68,6 +68,12 @@ def save_photos(session: Session, *, storage: PhotoStorage, actor: User, uploads
     if len(uploads) > max_count:
         raise PhotoRejected(f"Attach at most {max_count} photos.", field=field)
     _check_owner(session, actor=actor, problem_id=problem_id, update_id=update_id, claim_id=claim_id)
+    owner = (Photo.problem_id, problem_id) if problem_id is not None else (
+        (Photo.update_id, update_id) if update_id is not None else (Photo.claim_id, claim_id))
+    held = session.scalar(select(func.count()).select_from(Photo).where(owner[0] == owner[1])) or 0
+    if held and held + len(uploads) > max_count:  # photos added earlier (the API) count towards the form's
+        raise PhotoRejected(f"This has {held} photo{'s' if held != 1 else ''} already: attach at most "
+                            f"{max(max_count - held, 0)} more.", field=field)
     cleaned = []
     for number, data in enumerate(uploads, start=1):
         try:
@@ -183,10 +189,15 @@ class PhotosNotTaken(Conflict):
         self.reason = reason
 
 
-def _lock(session: Session, model, row_id: int) -> None:
-    """Lock the owner's row (PostgreSQL; SQLite runs one writer anyway), so two requests at
-    once cannot both find room for the last photo."""
-    session.execute(select(model.id).where(model.id == row_id).with_for_update())
+def lock_owner(session: Session, model, row_id: int) -> None:
+    """Lock the owner's row, so two requests at once cannot both find room for the last photo
+    (or the same empty slot). PostgreSQL: SELECT ... FOR UPDATE. SQLite has no row locks and
+    reads outside a write transaction, so a no-op UPDATE takes its one writer's lock first and
+    the second request waits for the first to commit before it counts."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(model).where(model.id == row_id).values(id=model.id))
+    else:
+        session.execute(select(model.id).where(model.id == row_id).with_for_update())
 
 
 def _check_room(session: Session, owner_column, owner_id: int, adding: int, *, field: str) -> None:
@@ -208,7 +219,7 @@ def add_problem_photos(session: Session, *, storage: PhotoStorage, actor: User, 
         raise Forbidden("add photos to this problem", "only the person who reported it can.")
     if problem.merged_into_id is not None:
         raise PhotosNotTaken(f"this problem was merged into #{problem.merged_into_id}.")
-    _lock(session, Problem, problem.id)
+    lock_owner(session, Problem, problem.id)
     _check_room(session, Photo.problem_id, problem.id, len(uploads), field=field)
     return save_photos(session, storage=storage, actor=actor, uploads=uploads, problem_id=problem.id, field=field,
                        max_bytes=max_bytes, max_pixels=max_pixels, now=now)
@@ -224,7 +235,7 @@ def add_update_photos(session: Session, *, storage: PhotoStorage, actor: User, u
         raise Forbidden("add photos to this update", "only its author can.")
     if update.kind != "comment":
         raise PhotosNotTaken("photos go with comments.")
-    _lock(session, ProblemUpdate, update.id)
+    lock_owner(session, ProblemUpdate, update.id)
     _check_room(session, Photo.update_id, update.id, len(uploads), field=field)
     return save_photos(session, storage=storage, actor=actor, uploads=uploads, update_id=update.id, field=field,
                        max_bytes=max_bytes, max_pixels=max_pixels, now=now)
@@ -233,38 +244,33 @@ def add_update_photos(session: Session, *, storage: PhotoStorage, actor: User, u
 def add_evidence_photos(session: Session, *, storage: PhotoStorage, actor: User, claim: Claim,
                         uploads: Sequence[bytes], max_bytes: int, max_pixels: int, field: str = "photos",
                         now: datetime | None = None) -> list[Photo]:
-    """The claimant or their team adds evidence photos while the claim waits: before the
-    evidence is sent (they are held with it at submission, as the evidence form's are) or
-    after, before a decision. Added to submitted evidence, they go through the same hold as
-    a submission (childsafe.services.hold_evidence): a child's claim, or a child adding,
-    waits for the child's teacher again, so no child's photo reaches anyone outside the
-    class before a teacher has seen it.
+    """The claimant or their team adds evidence photos before the evidence is sent; they go
+    with it at submission, as the evidence form's do (a child's are held for their teacher
+    then). Once submitted, evidence is what reviewers and a child's teacher judge, so it
+    no longer changes: a teacher approves exactly what they saw, and a reviewer what the
+    others reviewed.
 
-    A child may not add photos to someone else's claim before it is submitted: nothing
-    would hold them (the hold is made at submission, and only for a child's submission or
-    a child's claim), so a grown-up's submission would show them unseen."""
+    A child may not add photos to someone else's claim: nothing would hold them (the hold is
+    made at submission, and only for a child's submission or a child's claim), so a
+    grown-up's submission would show them unseen."""
     from challenges.services import QuestClosed, can_act_for_claim
-    from childsafe.services import hold_evidence, hold_of
 
     if not can_act_for_claim(session, actor, claim):
         raise Forbidden("add evidence to this claim", "it is not yours or your team's.")
-    _lock(session, Claim, claim.id)
-    session.refresh(claim)  # its state as the lock found it: a decision cannot slip in between
-    if claim.status not in (ClaimStatus.taken.value, ClaimStatus.submitted.value):
-        raise PhotosNotTaken(f"this claim was {claim.status} already.")
+    lock_owner(session, Claim, claim.id)
+    session.refresh(claim)  # its state as the lock found it: a submission cannot slip in between
+    if claim.status != ClaimStatus.taken.value:
+        raise PhotosNotTaken(f"this claim's evidence was {claim.status} already; photos go with it, "
+                             "before it is sent.")
     now = now or utcnow()
     quest = claim.quest
     if quest.ends_at is not None and now >= quest.ends_at:
         raise QuestClosed(quest.id, quest.ends_at)
-    if (claim.status == ClaimStatus.taken.value and actor.is_child and not claim.user.is_child
-            and hold_of(session, claim.id) is None):
-        raise PhotosNotTaken("a pupil's photos go with the evidence: submit it first, then add them.")
+    if actor.is_child and not claim.user.is_child:
+        raise PhotosNotTaken("a pupil's photos go with their own evidence.")
     _check_room(session, Photo.claim_id, claim.id, len(uploads), field=field)
-    photos = save_photos(session, storage=storage, actor=actor, uploads=uploads, claim_id=claim.id, field=field,
-                         max_bytes=max_bytes, max_pixels=max_pixels, now=now)
-    if claim.status == ClaimStatus.submitted.value:
-        hold_evidence(session, actor=actor, claim=claim, now=now)
-    return photos
+    return save_photos(session, storage=storage, actor=actor, uploads=uploads, claim_id=claim.id, field=field,
+                       max_bytes=max_bytes, max_pixels=max_pixels, now=now)
 
 
 # --- files follow the transaction ----------------------------------------------------------
