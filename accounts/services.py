@@ -491,8 +491,8 @@ def _add_member(session: Session, team: Team, user: User, *, limit: int | None =
         raise TeamClosed(team.id)
     if is_member(session, user_id=user.id, team_id=team.id):
         raise AlreadyInTeam(team.id)
-    if user.is_child and session.scalar(select(User.role).where(User.id == team.captain_id)) not in ORGANISER_ROLES:
-        raise ChildRefused("join a team that is not run by a teacher")
+    if user.is_child:  # a pupil is in their class's team only, put there by the class (classes/)
+        raise ChildRefused("join another team: you are in your class's team")
     check_room(session, team, limit=limit)
     check_team_join(session, team_id=team.id)  # a team in a running event keeps within its size
     session.add(TeamMembership(team_id=team.id, user_id=user.id, joined_at=now or utcnow()))

@@ -5,7 +5,7 @@ import itertools
 from datetime import timedelta
 
 from accounts import services as accounts
-from accounts.models import Role, Team, User
+from accounts.models import Role, Team, TeamMembership, User
 from challenges import reviews
 from challenges import services as challenges
 from challenges.models import Claim, Problem, Quest
@@ -35,7 +35,10 @@ def make_organiser(**kw) -> User:
 def make_team(captain: User, *, name: str | None = None, members: tuple[User, ...] = ()) -> Team:
     team = accounts.create_team(db.session, actor=captain, name=name or f"Team {next(_seq)}")
     for member in members:
-        accounts.join_team(db.session, actor=member, code=team.join_code)
+        if member.is_child:  # as a class puts its children in its team (classes/services.py)
+            db.session.add(TeamMembership(team_id=team.id, user_id=member.id, joined_at=utcnow()))
+        else:
+            accounts.join_team(db.session, actor=member, code=team.join_code)
     db.session.commit()
     return team
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from sqlalchemy import delete, func, select
 
 from accounts.models import TeamMembership
-from accounts.services import join_team
 from challenges import reviews
 from challenges.models import Claim, Photo
 from childsafe.models import ModerationHold
@@ -14,6 +13,7 @@ from tests.childsafe.helpers import make_child, make_class, upload
 from tests.factories import make_organiser, make_quest, make_user
 from tests.media.samples import SECRET_MAKE, photo_with_gps, read
 from tests.querycount import counting
+from timeutil import utcnow
 
 CHILD = "Perpetua Nightingale-Vossberg"
 EVIDENCE = "I picked up the crisp packets by the swings behind Elmgrove school"
@@ -182,7 +182,7 @@ def test_the_moderation_queue_reads_the_same_few_queries_however_much_waits(clie
     one = statements()
     for n in range(4):
         child = make_child(f"Pupil {n}")
-        join_team(db.session, actor=child, code=team.join_code)
+        db.session.add(TeamMembership(team_id=team.id, user_id=child.id, joined_at=utcnow()))  # as a class does
         db.session.commit()
         submit(child)
     login(teacher)

@@ -80,12 +80,15 @@ def test_a_child_gets_no_api_token(client, child):
     assert count(ApiToken) == 0
 
 
-def test_a_child_joins_only_teams_run_by_a_teacher(client, login, child):
-    outsiders = make_team(make_user())
+def test_a_child_joins_no_other_team_not_even_one_an_organiser_runs(client, login, child):
+    """Found in review: a pupil could join any organiser's team by its code, and that
+    organiser then counted as their teacher (and its adults could see them)."""
+    outsiders, organisers = make_team(make_user()), make_team(make_organiser(), members=(make_user(),))
     before = count(TeamMembership)
     login(child)
-    response = client.post("/teams/join", data={"code": outsiders.join_code})
-    assert response.status_code == 403 and "not run by a teacher" in response.get_data(as_text=True)
+    for team in (outsiders, organisers):
+        response = client.post("/teams/join", data={"code": team.join_code})
+        assert response.status_code == 403 and "in your class" in response.get_data(as_text=True)
     assert count(TeamMembership) == before
 
 
