@@ -22,7 +22,8 @@ from accounts.models import User
 from api import bp
 from api.auth import token_required
 from api.parsing import (MAX_ID, choice_arg, identifier, json_body, one_of, page_args, paginated, read_args,
-                         read_fields, text, timestamp)
+                         read_fields, text, text_arg, timestamp)
+from api.serializers import photo_json
 from childsafe import services as childsafe
 from errors import Forbidden, NotFound
 from extensions import db
@@ -108,7 +109,8 @@ def holds(actor: User):
         raise Forbidden("see pupils' work", "only teachers check their pupils' evidence.")
     return {"items": [{**hold_json(w.hold), "child": w.hold.child.display_name,
                        "quest": {"id": w.claim.quest.id, "title": w.claim.quest.title},
-                       "team_id": w.claim.team_id, "evidence": w.claim.evidence, "photos": len(w.photos)}
+                       "team_id": w.claim.team_id, "evidence": w.claim.evidence,
+                       "photos": [photo_json(photo) for photo in w.photos]}
                       for w in childsafe.waiting_for(db.session, actor)]}, 200, NO_STORE
 
 
@@ -135,6 +137,32 @@ def admin_user_json(user: User, names: Names) -> dict:
     return {"id": user.id, "name": names(user), "role": user.role, "suspended": user.is_suspended(),
             "suspended_until": isoformat(user.suspended_until) if user.is_suspended() else None,
             "suspension_reason": user.suspension_reason if user.is_suspended() else None}
+
+
+def listed_user_json(user: User, names: Names) -> dict:
+    """An account as the admins' user list shows it: with its email (none for a child)."""
+    return {**admin_user_json(user, names), "email": accounts.email_shown_to_admin(user), "child": user.is_child,
+            "url": url_for("api.admin_user", user_id=user.id)}
+
+
+@bp.get("/admin/users")
+@token_required
+def admin_users(actor: User):
+    """Admins: every account, oldest first, as the users page lists them; `q` finds part of a
+    name or email, `role` one role."""
+    args = read_args(q=text_arg(max_length=accounts.SEARCH_MAX), role=choice_arg(accounts.ACCOUNT_ROLES),
+                     **page_args())
+    stmt = accounts.accounts_for_admin(db.session, actor=actor, search=args["q"], role=args["role"])
+    names = Names(actor)
+    return paginated(stmt, lambda user: listed_user_json(user, names), args), 200, NO_STORE
+
+
+@bp.get(f"/admin/users/<{ID}:user_id>")
+@token_required
+def admin_user(actor: User, user_id: int):
+    """Admins: one account, as the users page lists it."""
+    user = accounts.account_for_admin(db.session, actor=actor, user_id=user_id)
+    return listed_user_json(user, Names(actor)), 200, NO_STORE
 
 
 @bp.post(f"/admin/users/<{ID}:user_id>/suspend")
