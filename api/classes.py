@@ -1,7 +1,7 @@
 """School classes in the API, for their teacher: making a class and its children's login
-cards, adding children, new cards, settings, children's name requests, archiving and the
-end-of-year deletion, each through the same classes.services function as the class pages;
-and the class's leaderboard (its teacher and children).
+cards, adding children, new cards, settings, children's name requests, the CSV export of
+the class's work, archiving and the end-of-year deletion, each through the same
+classes.services function as the class pages; and the class's leaderboard (its teacher and children).
 
 Only a class's teacher sees it: to anyone else (other organisers and admins included, as
 on the pages) a class is 404, whether or not it exists. A login card's secret exists only

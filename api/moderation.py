@@ -1,10 +1,12 @@
 """Moderation and administration in the API, each through the same service as its page:
-flagging, the moderators' queue and their decisions, a teacher's held pupils' evidence,
-suspensions, roles, the word list, integrity alerts and the audit log.
+flagging, the moderators' queue and their decisions, a teacher's held pupils' evidence
+(with its photos' URLs, which media/views.py serves to the child's teachers, with their session,
+as on the page), the admins' list of accounts, suspensions, roles, the word list, integrity
+alerts and the audit log.
 
-Who may do what is the pages' rule: moderators are organisers and admins; suspensions,
-roles, the word list and the audit log are for admins; integrity alerts for organisers (a
-non-organiser marking one reviewed gets the page's 404). Every decision is written to the
+Who may do what is the pages' rule: moderators are organisers and admins; the account
+list, suspensions, roles, the word list and the audit log are for admins; integrity alerts
+for organisers (a non-organiser marking one reviewed gets the page's 404). Every decision is written to the
 audit log by the service, exactly as when made on the page.
 
 A child is named only to people who may see them (childsafe.policy): to anyone else a
