@@ -9,15 +9,15 @@ from datetime import datetime
 from flask import current_app, has_app_context
 from flask_babel import gettext as _
 from itsdangerous import BadData, URLSafeTimedSerializer
-from sqlalchemy import Select, func, or_, select, update
+from sqlalchemy import Select, and_, false, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from accounts import rules
-from accounts.models import (ApiToken, JoinRequestStatus, Role, Team, TeamInvite, TeamJoinRequest, TeamMembership,
-                             User)
-from childsafe.policy import ORGANISER_ROLES, ChildRefused, refuse_public
+from accounts.models import (SYSTEM_ROLE, ApiToken, JoinRequestStatus, Role, Team, TeamInvite, TeamJoinRequest,
+                             TeamMembership, User)
+from childsafe.policy import ORGANISER_ROLES, ChildRefused, children_known_to, refuse_public
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from events.guards import check_team_join
 from timeutil import utcnow
@@ -773,3 +773,53 @@ def revoke_token(session: Session, *, actor: User, token_id: int, now: datetime 
         row.revoked_at = now or utcnow()
         session.flush()
     return row
+
+
+# --- the admins' list of accounts (the /admin/users page and GET /api/v1/admin/users) ------
+
+ACCOUNT_ROLES = (*(role.value for role in Role), SYSTEM_ROLE)  # what the list filters by
+SEARCH_MAX = 100
+
+
+def _require_admin(actor: User) -> None:
+    if not actor.is_admin:
+        raise Forbidden("see the list of accounts", "it is for admins.")
+
+
+def accounts_for_admin(session: Session, *, actor: User, search: str | None = None,
+                       role: str | None = None) -> Select:
+    """Every account, oldest first, for admins: optionally those whose display name or email
+    contains `search` (any case) and those of one `role`. A child is found by name only by
+    an admin who may see that child (their teacher), and never by an email: to anyone else
+    a child's name is "a pupil" (moderation.labels.Names), so a search must not reveal it."""
+    _require_admin(actor)
+    if role is not None and role not in ACCOUNT_ROLES:
+        raise ValidationFailed({"role": [f"Choose one of: {', '.join(ACCOUNT_ROLES)}."]})
+    stmt = select(User).order_by(User.id)
+    if role:
+        stmt = stmt.where(User.role == role)
+    search = (search or "").strip()
+    if search:
+        if len(search) > SEARCH_MAX:
+            raise ValidationFailed({"q": [f"Keep this to {SEARCH_MAX} characters or fewer."]})
+        pattern = "%" + search.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        known = children_known_to(session, actor)
+        stmt = stmt.where(or_(
+            and_(func.lower(User.display_name).like(pattern, escape="\\"),
+                 or_(User.is_child.is_(False), User.id.in_(known) if known else false())),
+            and_(User.is_child.is_(False), func.lower(User.email).like(pattern, escape="\\"))))
+    return stmt
+
+
+def account_for_admin(session: Session, *, actor: User, user_id: int) -> User:
+    _require_admin(actor)
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound("user", user_id)
+    return user
+
+
+def email_shown_to_admin(user: User) -> str | None:
+    """The address an admin sees: a child never has one (an older child account may still
+    hold a login address: it stays private)."""
+    return None if user.is_child else user.email

@@ -517,11 +517,17 @@ def profile_kudos(person: User) -> kudos.ProfileKudos | None:
 @bp.get("/admin/users")
 @login_required
 def admin_users():
-    if not current_user.is_admin:
-        abort(403)
-    users = db.paginate(select(User).order_by(User.id), max_per_page=100)
+    """Every account (admins only), optionally found by name or email (`q`) and by `role`."""
+    from moderation.labels import Names  # moderation imports accounts
+
+    role = request.args.get("role") if request.args.get("role") in services.ACCOUNT_ROLES else None
+    search = request.args.get("q", "").strip()[:services.SEARCH_MAX]
+    stmt = services.accounts_for_admin(db.session, actor=current_user, search=search, role=role)
+    users = db.paginate(stmt, max_per_page=100)
     forms = {u.id: RoleForm(role=u.role, prefix=f"u{u.id}") for u in users.items}
-    return render_template("accounts/admin_users.html", users=users, forms=forms)
+    return render_template("accounts/admin_users.html", users=users, forms=forms, names=Names(current_user),
+                           email_of=services.email_shown_to_admin, search=search, role=role,
+                           roles=services.ACCOUNT_ROLES)
 
 
 @bp.post("/admin/users/<int:user_id>/role")

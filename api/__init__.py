@@ -11,9 +11,9 @@ Layout:
                   quests, claims, leaderboards, a team, kudos, my data)
   teams.py, events.py, campaigns.py, classes.py, people.py, moderation.py
                   the same, for teams, events, campaigns, school classes (their teacher's
-                  actions and board), people (/me, badges, notifications), and moderation
-                  and administration (flags, the queue, holds, suspensions, roles, the word
-                  list, integrity alerts, the audit log)
+                  actions, CSV export and board), people (/me, badges, notifications),
+                  and moderation and administration (flags, the queue, holds, the admins' account list,
+                  suspensions, roles, the word list, integrity alerts, the audit log)
   account.py, invites.py, webhooks.py
                   your tokens and what you follow; team invite links; webhooks
   media.py, deletion.py

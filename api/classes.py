@@ -1,7 +1,7 @@
 """School classes in the API, for their teacher: making a class and its children's login
-cards, adding children, new cards, settings, children's name requests, archiving and the
-end-of-year deletion, each through the same classes.services function as the class pages;
-and the class's leaderboard (its teacher and children).
+cards, adding children, new cards, settings, children's name requests, the CSV export of
+the class's work, archiving and the end-of-year deletion, each through the same
+classes.services function as the class pages; and the class's leaderboard (its teacher and children).
 
 Only a class's teacher sees it: to anyone else (other organisers and admins included, as
 on the pages) a class is 404, whether or not it exists. A login card's secret exists only
@@ -12,7 +12,7 @@ child's account, as the tokens page does.
 """
 from __future__ import annotations
 
-from flask import current_app, url_for
+from flask import Response, current_app, url_for
 
 from accounts import erasure
 from accounts.models import User
@@ -116,6 +116,16 @@ def school_class(actor: User, class_id: int):
     return {**class_json(found, len(children)), "children": children, "team_points": board.team_points,
             "claims_waiting": len(board.pending),
             "name_requests": [name_request_json(r) for r in board.name_requests]}, 200, NO_STORE
+
+
+@bp.get(f"/classes/<{ID}:class_id>/export.csv")
+@token_required
+def class_export(actor: User, class_id: int):
+    """The class's work as CSV, one row per claim (the dashboard's download, same columns)."""
+    found = _teacher_class(actor, class_id)
+    body = classes.export_csv(db.session, actor=actor, school_class=found)
+    return Response(body, mimetype="text/csv", headers={
+        **NO_STORE, "Content-Disposition": f'attachment; filename="{classes.export_filename(found)}"'})
 
 
 @bp.post(f"/classes/<{ID}:class_id>/children")

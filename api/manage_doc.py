@@ -73,7 +73,10 @@ SCHEMAS: dict[str, Schema] = {
     "HeldEvidence": obj(HOLD_PROPERTIES),
     "HeldEvidenceList": obj({"items": {"type": "array", "items": obj({
         **HOLD_PROPERTIES, "child": STRING, "quest": obj({"id": INTEGER, "title": STRING}),
-        "team_id": nullable(INTEGER), "evidence": nullable(STRING), "photos": COUNT})}}),
+        "team_id": nullable(INTEGER), "evidence": nullable(STRING),
+        "photos": {"type": "array", "items": obj({"url": LINK, "thumbnail": LINK}),
+                   "description": "The evidence photos, served (with your session, as on the page) to the "
+                                  "child's teacher only."}})}}),
     "AdminUser": obj({"id": INTEGER, "name": {**STRING, "description": "\"a pupil\" for a child."},
                       "role": STRING, "suspended": BOOLEAN, "suspended_until": nullable(DATETIME),
                       "suspension_reason": nullable(STRING)}),

@@ -1,10 +1,12 @@
 """Moderation and administration in the API, each through the same service as its page:
-flagging, the moderators' queue and their decisions, a teacher's held pupils' evidence,
-suspensions, roles, the word list, integrity alerts and the audit log.
+flagging, the moderators' queue and their decisions, a teacher's held pupils' evidence
+(with its photos' URLs, which media/views.py serves to the child's teachers, with their session,
+as on the page), the admins' list of accounts, suspensions, roles, the word list, integrity
+alerts and the audit log.
 
-Who may do what is the pages' rule: moderators are organisers and admins; suspensions,
-roles, the word list and the audit log are for admins; integrity alerts for organisers (a
-non-organiser marking one reviewed gets the page's 404). Every decision is written to the
+Who may do what is the pages' rule: moderators are organisers and admins; the account
+list, suspensions, roles, the word list and the audit log are for admins; integrity alerts
+for organisers (a non-organiser marking one reviewed gets the page's 404). Every decision is written to the
 audit log by the service, exactly as when made on the page.
 
 A child is named only to people who may see them (childsafe.policy): to anyone else a
@@ -22,7 +24,8 @@ from accounts.models import User
 from api import bp
 from api.auth import token_required
 from api.parsing import (MAX_ID, choice_arg, identifier, json_body, one_of, page_args, paginated, read_args,
-                         read_fields, text, timestamp)
+                         read_fields, text, text_arg, timestamp)
+from api.serializers import photo_json
 from childsafe import services as childsafe
 from errors import Forbidden, NotFound
 from extensions import db
@@ -108,7 +111,8 @@ def holds(actor: User):
         raise Forbidden("see pupils' work", "only teachers check their pupils' evidence.")
     return {"items": [{**hold_json(w.hold), "child": w.hold.child.display_name,
                        "quest": {"id": w.claim.quest.id, "title": w.claim.quest.title},
-                       "team_id": w.claim.team_id, "evidence": w.claim.evidence, "photos": len(w.photos)}
+                       "team_id": w.claim.team_id, "evidence": w.claim.evidence,
+                       "photos": [photo_json(photo) for photo in w.photos]}
                       for w in childsafe.waiting_for(db.session, actor)]}, 200, NO_STORE
 
 
@@ -135,6 +139,32 @@ def admin_user_json(user: User, names: Names) -> dict:
     return {"id": user.id, "name": names(user), "role": user.role, "suspended": user.is_suspended(),
             "suspended_until": isoformat(user.suspended_until) if user.is_suspended() else None,
             "suspension_reason": user.suspension_reason if user.is_suspended() else None}
+
+
+def listed_user_json(user: User, names: Names) -> dict:
+    """An account as the admins' user list shows it: with its email (none for a child)."""
+    return {**admin_user_json(user, names), "email": accounts.email_shown_to_admin(user), "child": user.is_child,
+            "url": url_for("api.admin_user", user_id=user.id)}
+
+
+@bp.get("/admin/users")
+@token_required
+def admin_users(actor: User):
+    """Admins: every account, oldest first, as the users page lists them; `q` finds part of a
+    name or email, `role` one role."""
+    args = read_args(q=text_arg(max_length=accounts.SEARCH_MAX), role=choice_arg(accounts.ACCOUNT_ROLES),
+                     **page_args())
+    stmt = accounts.accounts_for_admin(db.session, actor=actor, search=args["q"], role=args["role"])
+    names = Names(actor)
+    return paginated(stmt, lambda user: listed_user_json(user, names), args), 200, NO_STORE
+
+
+@bp.get(f"/admin/users/<{ID}:user_id>")
+@token_required
+def admin_user(actor: User, user_id: int):
+    """Admins: one account, as the users page lists it."""
+    user = accounts.account_for_admin(db.session, actor=actor, user_id=user_id)
+    return listed_user_json(user, Names(actor)), 200, NO_STORE
 
 
 @bp.post(f"/admin/users/<{ID}:user_id>/suspend")

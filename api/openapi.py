@@ -384,7 +384,7 @@ class Operation:
 # Modules that document more routes, one per area, so each area's routes and their document
 # sit together: each defines SCHEMAS (names not used here), TAGS (its tag names, in order) and
 # `operations(categories) -> list[Operation]`, importing what it needs from this module.
-AREAS: tuple[str, ...] = ("api.events_doc", "api.account_doc", "api.manage_doc", "api.media_doc")
+AREAS: tuple[str, ...] = ("api.events_doc", "api.account_doc", "api.manage_doc", "api.media_doc", "api.admin_doc")
 
 
 def _areas() -> list:

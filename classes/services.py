@@ -13,6 +13,8 @@ Functions flush; the caller commits.
 """
 from __future__ import annotations
 
+import csv
+import io
 import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -532,6 +534,17 @@ def export_rows(session: Session, *, actor: User, school_class: SchoolClass) -> 
             cards.get(claim.user_id, FORMER_PUPIL), claim.user.display_name, claim.quest.title,
             "yes" if claim.team_id else "no", claim.status, _iso(claim.created_at), _iso(claim.submitted_at),
             _iso(claim.decided_at), paid.get(claim.id, 0), claim.evidence or "")]
+
+
+def export_csv(session: Session, *, actor: User, school_class: SchoolClass) -> str:
+    """export_rows as CSV text (the class page's download and GET /api/v1/classes/<id>/export.csv)."""
+    out = io.StringIO()
+    csv.writer(out).writerows(export_rows(session, actor=actor, school_class=school_class))
+    return out.getvalue()
+
+
+def export_filename(school_class: SchoolClass) -> str:
+    return f"class-{school_class.id}-work.csv"
 
 
 def _paid_per_claim(session: Session, school_class: SchoolClass, claim_ids: list[int]) -> dict[int, int]:

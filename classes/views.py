@@ -2,9 +2,6 @@
 year; the children's login and name change; the class board."""
 from __future__ import annotations
 
-import csv
-import io
-
 from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request,
                    session, url_for)
 from flask_login import current_user, login_required, login_user, logout_user
@@ -160,10 +157,9 @@ def decide_name(class_id: int, request_id: int):
 @login_required
 def export(class_id: int):
     school_class = _teacher_class(class_id)
-    out = io.StringIO()
-    csv.writer(out).writerows(services.export_rows(db.session, actor=current_user, school_class=school_class))
-    filename = f"class-{school_class.id}-work.csv"
-    return Response(out.getvalue(), mimetype="text/csv", headers={
+    body = services.export_csv(db.session, actor=current_user, school_class=school_class)
+    filename = services.export_filename(school_class)
+    return Response(body, mimetype="text/csv", headers={
         "Content-Disposition": f'attachment; filename="{filename}"', "Cache-Control": "private, no-store"})
 
 

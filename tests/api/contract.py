@@ -78,6 +78,8 @@ class Contract:
             return
         assert response.mimetype in content, (
             f"{method.upper()} {path} {response.status_code} sent {response.mimetype}, documented: {list(content)}")
+        if not response.is_json:
+            return  # a text body (a class's CSV export): its media type is what the document promises
         schema_location = location + "/" + pointer("content", response.mimetype, "schema")
         errors = sorted(self.validator(schema_location).iter_errors(response.get_json(force=True)),
                         key=lambda e: list(e.absolute_path))

@@ -243,6 +243,33 @@ def test_approving_held_evidence_releases_it(client):
     assert approved.get_json()["state"] == "approved" and approved.get_json()["claim_id"] == claim.id
 
 
+def test_held_photos_are_listed_for_the_teacher_and_served_only_as_on_the_page(client, login):
+    from media.services import add_evidence_photos
+    from media.views import upload_settings
+    from tests.api.test_photos import jpeg
+
+    teacher, team, (child,) = make_class(None, "Perpetua Nightingale")
+    claim = challenges.claim_quest(db.session, actor=child, quest=make_quest(make_organiser()))
+    photo, = add_evidence_photos(db.session, actor=child, claim=claim, uploads=[jpeg()], **upload_settings())
+    challenges.submit_evidence(db.session, actor=child, claim=claim, evidence="Picked up the crisp packets")
+    db.session.commit()
+    [waiting] = client.get(f"{API}/holds", headers=read_auth(teacher)).get_json()["items"]
+    [listed] = waiting["photos"]
+    assert listed == {"url": f"/photos/{photo.storage_key}.jpg", "thumbnail": f"/photos/{photo.storage_key}/thumb.jpg"}
+    assert client.get(f"{API}/holds", headers=auth(make_organiser())).get_json()["items"] == []
+    login(teacher)
+    assert listed["url"] in client.get("/moderation").get_data(as_text=True)  # the page shows the same photo
+    for url in listed.values():
+        served = client.get(url)
+        assert served.status_code == 200 and served.mimetype == "image/jpeg"
+        assert served.headers["Cache-Control"] == "private, no-store"
+    for outsider in (make_organiser(), make_user(role="admin"), make_user()):
+        login(outsider)
+        assert [client.get(url).status_code for url in listed.values()] == [404, 404]
+    anonymous = client.application.test_client()
+    assert [anonymous.get(url).status_code for url in listed.values()] == [404, 404]
+
+
 # --- suspensions and roles -------------------------------------------------------------------
 
 def test_an_admin_suspends_and_lifts_as_on_the_page(client):

@@ -284,7 +284,7 @@ def test_photos_added_before_submission_are_held_with_a_childs_evidence(client):
     assert hold_state(claim.id) == "pending"
     assert client.get(f"/api/v1/claims/{claim.id}", headers=outsider).status_code == 404
     waiting = client.get("/api/v1/holds", headers=auth(teacher)).get_json()["items"]
-    assert [w["photos"] for w in waiting] == [1]  # the teacher sees the photo waiting
+    assert [w["photos"] for w in waiting] == [[photo]]  # the teacher sees the photo waiting
 
 
 @pytest.mark.parametrize("who", ["child", "teacher"])
