@@ -15,7 +15,7 @@ from forms import to_utc
 from moderation import audit, services, suspension, wordlist
 from moderation.audit import Action
 from moderation.forms import DecisionForm, FlagForm, LiftForm, SuspendForm, WordForm
-from moderation.labels import labeller
+from moderation.labels import Names, labeller
 from moderation.models import REASON_LABELS, Kind
 from spreadsheet import safe_cell
 from timeutil import isoformat
@@ -144,9 +144,10 @@ def suspend(user_id: int):
             apply_errors(form, error)
         else:
             db.session.commit()
-            flash(f"{user.display_name} is suspended; their sessions have ended.", "success")
+            flash(f"{Names(current_user)(user)} is suspended; their sessions have ended.", "success")
             return redirect(url_for("accounts.admin_users"))
-    return render_template("moderation/suspend.html", user=user, form=form, lift_form=LiftForm()), \
+    return render_template("moderation/suspend.html", user=user, name=Names(current_user)(user), form=form,
+                           lift_form=LiftForm()), \
         422 if form.errors else 200
 
 
@@ -160,7 +161,7 @@ def lift(user_id: int):
         abort(400)
     suspension.lift(db.session, actor=current_user, user=user, reason=form.reason.data)
     db.session.commit()
-    flash(f"{user.display_name}'s suspension is lifted.", "success")
+    flash(f"{Names(current_user)(user)}'s suspension is lifted.", "success")
     return redirect(url_for("accounts.admin_users"))
 
 

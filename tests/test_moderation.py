@@ -444,3 +444,12 @@ def test_the_api_tells_a_reporter_their_problem_awaits_review(app, client):
     app.config["MODERATION_WORDS"] = ()
     assert response.status_code == 201 and response.get_json()["awaiting_review"] is True
     assert client.get(f"/api/v1/problems/{response.get_json()['id']}").status_code == 404
+
+
+def test_the_suspend_page_names_a_child_only_to_their_teacher(client, login):
+    from tests.childsafe.helpers import make_class
+
+    teacher, team, (child,) = make_class(None, "Perpetua Nightingale")
+    login(make_user(role="admin"))
+    page = client.get(f"/admin/users/{child.id}/suspend").get_data(as_text=True)
+    assert "Suspend a pupil" in page and "Nightingale" not in page
