@@ -33,7 +33,7 @@ from integrity import services as integrity
 from integrity.models import IntegrityAlert
 from moderation import audit, services as moderation, suspension, wordlist
 from moderation.audit import Action
-from moderation.labels import Names, queue_label
+from moderation.labels import Names, flag_notes, queue_label
 from moderation.models import AuditEntry, HeldWord, Kind
 from timeutil import isoformat
 
@@ -75,7 +75,8 @@ def moderation_queue(actor: User):
         "held": [{"kind": item.kind, "object_id": item.object_id, "label": queue_label(item, actor, names),
                   "reason": state.reason, "held_at": isoformat(state.created_at)} for state, item in held],
         "flagged": [{"kind": e.item.kind, "object_id": e.item.object_id, "label": queue_label(e.item, actor, names),
-                     "visibility": e.item.visibility, "flags": e.count, "reasons": e.reasons, "texts": e.texts,
+                     "visibility": e.item.visibility, "flags": e.count, "reasons": e.reasons,
+                     "texts": flag_notes(e.item, e.texts, actor, names),
                      "first_flagged_at": isoformat(e.first_at)} for e in flagged],
     }, 200, NO_STORE
 

@@ -14,6 +14,7 @@ from moderation.models import Kind
 
 LABEL_MAX = 500  # characters quoted
 HIDDEN_EVIDENCE = "(a pupil's evidence, not shown to you)"
+HIDDEN_NOTES = "({count} flagger's note(s) not shown: they may quote a pupil)"
 
 
 class Names:
@@ -28,17 +29,38 @@ class Names:
         return person.display_name if not person.is_child or person.id in self.known else CHILD_STAND_IN
 
 
+def _pupil_hidden(item: moderation.Item, viewer: User, names: Names) -> bool:
+    """The item is a pupil's (their profile, or evidence of a claim hidden from the viewer)."""
+    if item.kind == Kind.profile.value:
+        return item.row.is_child and item.row.id not in names.known
+    return item.kind == Kind.evidence.value and childsafe.child_claim_access(db.session, viewer, item.row) is False
+
+
 def queue_label(item: moderation.Item, viewer: User, names: Names) -> str:
     """The item's text (a profile: its name), at most LABEL_MAX characters."""
     if item.kind == Kind.profile.value:
         return names(item.row) or ""
-    if item.kind == Kind.evidence.value and childsafe.child_claim_access(db.session, viewer, item.row) is False:
+    if _pupil_hidden(item, viewer, names):
         return HIDDEN_EVIDENCE
     label = item.label or ""
     return label if len(label) <= LABEL_MAX else label[:LABEL_MAX - 3] + "..."
+
+
+def flag_notes(item: moderation.Item, texts: list[str], viewer: User, names: Names) -> list[str]:
+    """What flaggers wrote. On a pupil's item hidden from this moderator the notes are left
+    out too, since a flagger (their teacher, a teammate) may have quoted the pupil."""
+    if texts and _pupil_hidden(item, viewer, names):
+        return [HIDDEN_NOTES.format(count=len(texts))]
+    return texts
 
 
 def labeller(viewer: User):
     """queue_label for one viewer, reading who they may see once."""
     names = Names(viewer)
     return lambda item: queue_label(item, viewer, names)
+
+
+def noter(viewer: User):
+    """flag_notes for one viewer."""
+    names = Names(viewer)
+    return lambda item, texts: flag_notes(item, texts, viewer, names)

@@ -15,7 +15,7 @@ from forms import to_utc
 from moderation import audit, services, suspension, wordlist
 from moderation.audit import Action
 from moderation.forms import DecisionForm, FlagForm, LiftForm, SuspendForm, WordForm
-from moderation.labels import Names, labeller
+from moderation.labels import Names, labeller, noter
 from moderation.models import REASON_LABELS, Kind
 from spreadsheet import safe_cell
 from timeutil import isoformat
@@ -99,7 +99,8 @@ def queue():
     _require_moderator()
     return render_template("moderation/queue.html", flagged=services.flag_queue(db.session, actor=current_user),
                            held=services.held_queue(db.session, actor=current_user), form=DecisionForm(),
-                           reason_labels=REASON_LABELS, quote=labeller(current_user))
+                           reason_labels=REASON_LABELS, quote=labeller(current_user),
+                           notes_of=noter(current_user))
 
 
 @bp.post("/moderate/<any(problem,update,evidence,profile):kind>/<int:object_id>/"

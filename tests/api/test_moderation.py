@@ -191,6 +191,20 @@ def test_the_queue_page_names_a_child_only_to_their_teacher_as_the_api_does(clie
     assert "Perpetua Nightingale" in client.get("/moderate").get_data(as_text=True)
 
 
+def test_flaggers_notes_on_a_pupils_item_are_shown_only_to_their_teacher(client, login):
+    """Found in review: a flagger's note may quote the pupil it is about."""
+    teacher, team, (child,) = make_class(None, "Perpetua Nightingale")
+    flag(client, auth(teacher), "profile", child.id, "other", text="Perpetua Nightingale picked a rude name")
+    others = client.get(f"{API}/moderation/queue", headers=auth(make_organiser())).get_json()
+    assert "Nightingale" not in json.dumps(others) and "not shown" in others["flagged"][0]["texts"][0]
+    mine = client.get(f"{API}/moderation/queue", headers=auth(teacher)).get_json()
+    assert mine["flagged"][0]["texts"] == ["Perpetua Nightingale picked a rude name"]
+    login(make_organiser())
+    assert "Nightingale" not in client.get("/moderate").get_data(as_text=True)
+    login(teacher)
+    assert "picked a rude name" in client.get("/moderate").get_data(as_text=True)
+
+
 def test_the_queue_page_quotes_a_pupils_held_evidence_only_to_their_teacher(app, client, login):
     app.config["MODERATION_WORDS"] = ("grotnik",)
     try:
