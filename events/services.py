@@ -193,8 +193,9 @@ def entry_of(session: Session, event: Event, user) -> EventEntry | None:
 
 
 def publicly_listed(entry: EventEntry) -> bool:
-    """Solo entrants who are children or hidden from boards are never on a public page."""
-    return entry.user is None or not (entry.user.is_child or entry.user.hidden_from_boards or entry.user.profile_hidden)
+    """Solo entrants who may not be named in public (`User.unnamed_in_public`: children,
+    people hidden from the boards, hidden profiles) are never on a public page."""
+    return entry.user is None or not entry.user.unnamed_in_public
 
 
 def entry_name(entry: EventEntry) -> str:
@@ -208,7 +209,7 @@ def public_members(session: Session, entries: Iterable[EventEntry]) -> dict[int,
     if not team_ids:
         return {}
     rows = session.execute(select(TeamMembership.team_id, User.display_name, User.is_child,
-                                  User.hidden_from_boards | User.profile_hidden)
+                                  User.unnamed_in_public)
                            .join(User, User.id == TeamMembership.user_id)
                            .where(TeamMembership.team_id.in_(team_ids)).order_by(User.display_name)).all()
     names: dict[int, list[str]] = defaultdict(list)
