@@ -135,9 +135,19 @@ def public_leaderboard(person, kind, client):
     return client.get("/leaderboards").get_data(as_text=True)
 
 
+def campaign_contributors(person, kind, client):
+    from campaigns import services as campaigns
+
+    campaign = _campaign(make_organiser())
+    problem = make_problem(make_user())
+    _fix(person, problem_id=problem.id)
+    flag(person, kind)
+    return " ".join(p.display_name for p, _ in campaigns.contributors(db.session, campaign).people)
+
+
 LISTS = [kudos_on_the_fix, kudos_on_the_profile, thanks_on_the_dashboard, team_members_to_outsiders,
          team_page_activity, event_solo_entrant, event_team_members, open_data_quest_organiser,
-         webhook_participant, public_leaderboard]
+         webhook_participant, public_leaderboard, campaign_contributors]
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
@@ -176,17 +186,22 @@ def claim_page_reviewer(person, kind, client, login):
     return client.get(f"/claims/{claim.id}").get_data(as_text=True)
 
 
-def campaign_page_and_api_organiser(person, kind, client):
+def _campaign(organiser):
     from campaigns import services as campaigns
     from maps.area import BBox
 
-    person.role = "organiser"
-    db.session.commit()
-    campaign = campaigns.create_campaign(db.session, actor=person, title="Clean the ward", why="Because.",
+    campaign = campaigns.create_campaign(db.session, actor=organiser, title="Clean the ward", why="Because.",
                                          area=BBox(min_lon=-2.7, min_lat=51.4, max_lon=-2.5, max_lat=51.5), goal=5,
                                          categories=(), all_categories=("pothole",),
                                          ends_at=utcnow().replace(year=utcnow().year + 1))
     db.session.commit()
+    return campaign
+
+
+def campaign_page_and_api_organiser(person, kind, client):
+    person.role = "organiser"
+    db.session.commit()
+    campaign = _campaign(person)
     flag(person, kind)
     return (client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
             + client.get(f"/api/v1/campaigns/{campaign.id}").get_data(as_text=True))
