@@ -202,6 +202,15 @@ def entry_name(entry: EventEntry) -> str:
     return entry.team.name if entry.team is not None else entry.user.display_name
 
 
+def board_name(entry: EventEntry) -> str:
+    """The entry's name on a scoreboard. Only the event's organisers' live board has solo
+    entrants who are not publicly listed; even there a child is "a pupil" (an event's
+    organisers are not the child's class)."""
+    from childsafe.views import CHILD_STAND_IN
+
+    return CHILD_STAND_IN if entry.user is not None and entry.user.is_child else entry_name(entry)
+
+
 def public_members(session: Session, entries: Iterable[EventEntry]) -> dict[int, list[str]]:
     """Names to show under each team entry: none at all for a team with a child in it
     (the team name only), and never people hidden from the boards. One query."""
@@ -493,7 +502,7 @@ def scoreboard(session: Session, event: Event, *, live: bool = False, now: datet
     board_rows = []
     for entry in sorted(entries, key=lambda e: _rank_key(e, totals)):
         member = entry.team_id if entry.team_id is not None else entry.user_id
-        board_rows.append(BoardRow(0, entry.id, entry_name(entry), totals.get(member, (0, 0))[0],
+        board_rows.append(BoardRow(0, entry.id, board_name(entry), totals.get(member, (0, 0))[0],
                                    tuple(sorted(solved.get(member, ()))), publicly_listed(entry), member in totals))
     if not live and not quests_visible(session, event, None, now):
         quests = []

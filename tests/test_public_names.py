@@ -218,3 +218,22 @@ def test_what_someone_did_names_them_unless_unnamed_as_author(app, client, login
     args = (person, kind, client, login) if surface is claim_page_reviewer else (person, kind, client)
     shown = surface(*args)
     assert (NAME in shown) is (kind in ("plain adult", "hidden from boards"))
+
+
+# --- pages only some people read: a child's name only to their class --------------------------
+
+@pytest.mark.parametrize("kind", list(KINDS))
+def test_an_events_solo_entrants_are_named_to_the_public_and_its_organisers_by_the_rules(app, client, login, kind):
+    from events import services as events
+    from tests.events_helpers import make_event
+
+    organiser = make_organiser()
+    event = make_event(organiser, mode="solo")
+    person = make_user(name=NAME)
+    events.register(db.session, actor=person, event=event)
+    db.session.commit()
+    flag(person, kind)
+    assert (NAME in client.get(f"/events/{event.id}").get_data(as_text=True)) is (kind == "plain adult")
+    login(organiser)  # the organiser sees every entry, but a child only as "a pupil"
+    page = client.get(f"/events/{event.id}").get_data(as_text=True)
+    assert (NAME in page) is (kind != "child") and ("a pupil" in page) is (kind == "child")
