@@ -207,16 +207,60 @@ def campaign_page_and_api_organiser(person, kind, client):
             + client.get(f"/api/v1/campaigns/{campaign.id}").get_data(as_text=True))
 
 
+def _update_by(person, kind):
+    from tests.notifications.helpers import add_problem, add_update, follow
+
+    problem, follower = add_problem(make_user()), make_user()
+    follow(follower, problem, delivery="in_app")
+    entry = add_update(problem, person, kind="comment", body="Cones are out.", publish_it=False)
+    flag(person, kind)
+    return problem, follower, entry
+
+
+def inbox_update_author(person, kind, client, login):
+    from notifications.services import fan_out
+
+    _, follower, entry = _update_by(person, kind)
+    fan_out(db.session, update_id=entry.id)
+    db.session.commit()
+    login(follower)
+    page = client.get("/notifications").get_data(as_text=True)
+    assert "Cones are out." in page
+    return page
+
+
+def _email_parts(person, kind, client):
+    from notifications.mail import update_email
+
+    problem, follower, entry = _update_by(person, kind)
+    with client.application.test_request_context():
+        message = update_email(to=follower.email, user_id=follower.id, subscription_id=None, update=entry,
+                               problem=problem, headline="An update", subscription_line=None)
+    parts = {part.get_content_subtype(): part.get_content() for part in message.walk()
+             if part.get_content_maintype() == "text"}
+    assert set(parts) == {"plain", "html"} and all("Cones are out." in part for part in parts.values())
+    return parts
+
+
+def email_text_update_author(person, kind, client, login):
+    return _email_parts(person, kind, client)["plain"]
+
+
+def email_html_update_author(person, kind, client, login):
+    return _email_parts(person, kind, client)["html"]
+
+
 AUTHORED = [api_update_author, feed_author_name, problem_page_reporter, claim_page_reviewer,
-            campaign_page_and_api_organiser]
+            campaign_page_and_api_organiser, inbox_update_author,
+            email_text_update_author, email_html_update_author]
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
 @pytest.mark.parametrize("surface", AUTHORED, ids=lambda f: f.__name__)
 def test_what_someone_did_names_them_unless_unnamed_as_author(app, client, login, surface, kind):
     person = make_user(name=NAME)
-    args = (person, kind, client, login) if surface is claim_page_reviewer else (person, kind, client)
-    shown = surface(*args)
+    with_login = (claim_page_reviewer, inbox_update_author, email_text_update_author, email_html_update_author)
+    shown = surface(*((person, kind, client, login) if surface in with_login else (person, kind, client)))
     assert (NAME in shown) is (kind in ("plain adult", "hidden from boards"))
 
 
