@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
@@ -42,8 +42,8 @@ class AlreadyThanked(Conflict):
         self.claim_id = claim_id
 
 
-# Not named beside a thank-you: hidden from the boards, or a profile a moderator hid.
-UNNAMED = or_(User.hidden_from_boards, User.profile_hidden).label("hidden_from_boards")
+# Not named beside a thank-you: a child, someone hidden from the boards, a profile a moderator hid.
+UNNAMED = User.unnamed_in_public.label("unnamed")
 
 
 def credited_ids(session: Session, claim: Claim) -> set[int]:
@@ -90,10 +90,10 @@ class ClaimKudos:
 
 def for_claim(session: Session, claim: Claim, viewer) -> ClaimKudos:
     """The kudos on one fix, for its (private) claim page."""
-    givers = session.execute(select(User.display_name, User.is_child, UNNAMED)
+    givers = session.execute(select(User.display_name, UNNAMED)
                              .join(Kudos, Kudos.giver_id == User.id).where(Kudos.claim_id == claim.id)
                              .order_by(Kudos.id)).all()
-    names = [g.display_name for g in givers if not (g.is_child or g.hidden_from_boards)]
+    names = [g.display_name for g in givers if not g.unnamed]
     return ClaimKudos(len(givers), names, may_thank(session, viewer, claim))
 
 
@@ -133,13 +133,13 @@ def for_profile(session: Session, person: User, viewer, *, limit: int = RECENT) 
         return None
     mine = _public_claims(person.id)
     rows = session.execute(  # one query: the newest thanks, each row carrying the total
-        select(User.display_name, User.is_child, UNNAMED, Quest.id, Quest.title, Kudos.created_at,
+        select(User.display_name, UNNAMED, Quest.id, Quest.title, Kudos.created_at,
                func.count(Kudos.id).over().label("total"))
         .select_from(Kudos).join(Claim, Claim.id == Kudos.claim_id).join(Quest, Quest.id == Claim.quest_id)
         .join(User, User.id == Kudos.giver_id).where(mine)
         .order_by(Kudos.created_at.desc(), Kudos.id.desc()).limit(limit)).all()
     total = rows[0].total if rows else 0
-    recent = [Thanks(None if r.is_child or r.hidden_from_boards else r.display_name, r.id, r.title, r.created_at)
+    recent = [Thanks(None if r.unnamed else r.display_name, r.id, r.title, r.created_at)
               for r in rows]
     fixes: list[ThankableFix] = []
     if getattr(viewer, "is_authenticated", False) and viewer.id != person.id:

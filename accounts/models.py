@@ -4,7 +4,8 @@ import enum
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, UniqueConstraint, false
+from sqlalchemy import Boolean, ColumnElement, ForeignKey, Index, Integer, String, UniqueConstraint, false, or_
+from sqlalchemy.ext.hybrid import hybrid_property
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from extensions import db
@@ -68,6 +69,42 @@ class User(UserMixin, db.Model):
     @property
     def is_admin(self) -> bool:
         return self.role == Role.admin.value
+
+    # --- who may be named in public: the one place these rules are written ------------------
+    # Each is a hybrid: `user.unnamed_in_public` on a loaded object, `User.unnamed_in_public`
+    # in a query (a WHERE condition or a selected column). Pages that know the viewer add their
+    # exceptions on top (a child's class sees the child, moderators see hidden profiles:
+    # childsafe.policy, moderation.visibility); everything anonymous starts from these.
+
+    @hybrid_property
+    def unnamed_in_public(self) -> bool:
+        """Never named, ranked or listed where the public reads: leaderboards (pages, API,
+        Redis, open data), team, event and campaign listings, open-data rows, webhook payloads
+        and thank-yous. True for a child's account (`is_child`: nothing about a child is
+        public), for someone who opted out of the boards (`hidden_from_boards`: the opt-out
+        covers every public list of people, not only the rankings) and for a profile a
+        moderator hid (`profile_hidden`). Such people are counted ("2 more members"), never named."""
+        return bool(self.is_child or self.hidden_from_boards or self.profile_hidden)
+
+    @unnamed_in_public.inplace.expression
+    @classmethod
+    def _unnamed_in_public_expression(cls) -> ColumnElement[bool]:
+        return or_(cls.is_child, cls.hidden_from_boards, cls.profile_hidden)
+
+    @hybrid_property
+    def unnamed_as_author(self) -> bool:
+        """Shown as a stand-in ("a pupil", "a participant") beside what they did in public:
+        the problems and updates they posted, the claims they made, the reviews they gave
+        (problem and claim pages, feeds, the API's `author`). True for a child's account and
+        for a profile a moderator hid. Opting out of the boards does not make one's own
+        posts anonymous: `hidden_from_boards` takes a person out of lists of people, not off
+        what they chose to post (their profile stays up too)."""
+        return bool(self.is_child or self.profile_hidden)
+
+    @unnamed_as_author.inplace.expression
+    @classmethod
+    def _unnamed_as_author_expression(cls) -> ColumnElement[bool]:
+        return or_(cls.is_child, cls.profile_hidden)
 
     def is_suspended(self, now: datetime | None = None) -> bool:
         if self.suspended_at is None:

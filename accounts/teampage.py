@@ -80,12 +80,11 @@ class TeamPage:
 
 
 def _members(session: Session, team: Team, *, full: bool) -> tuple[list[Member], int]:
-    rows = session.execute(select(User.id, User.display_name, User.is_child,
-                                  (User.hidden_from_boards | User.profile_hidden).label("hidden_from_boards"))
+    rows = session.execute(select(User.id, User.display_name, User.unnamed_in_public.label("unnamed"))
                            .join(TeamMembership, TeamMembership.user_id == User.id)
                            .where(TeamMembership.team_id == team.id)
                            .order_by(User.display_name, User.id)).all()
-    members = [Member(r.id, r.display_name, r.id == team.captain_id, bool(r.is_child or r.hidden_from_boards))
+    members = [Member(r.id, r.display_name, r.id == team.captain_id, bool(r.unnamed))
                for r in rows]
     shown = [m for m in members if full or not m.private]
     return shown, len(members) - len(shown)
@@ -110,7 +109,7 @@ def _points(session: Session, team_id: int, windows: list[Window]) -> list[int]:
 
 def _activity(session: Session, team: Team, categories: tuple[str, ...]) -> list[Activity]:
     members = select(TeamMembership.user_id).where(TeamMembership.team_id == team.id)
-    public = and_(User.is_child.is_(False), User.hidden_from_boards.is_(False), User.profile_hidden.is_(False))
+    public = ~User.unnamed_in_public
     fixes = session.execute(
         select(Claim.decided_at, Claim.team_id, Quest.id, Quest.title, User.display_name, public.label("public"))
         .join(Quest, Quest.id == Claim.quest_id).join(User, User.id == Claim.user_id)

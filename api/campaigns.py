@@ -30,6 +30,7 @@ from campaigns import services as campaigns
 from campaigns import stories
 from campaigns.models import Campaign, CampaignStatus, FixStory
 from challenges.geo import BadArea
+from childsafe.views import HIDDEN_STAND_IN
 from challenges.services import get_problem
 from errors import NotFound, ValidationFailed
 from extensions import db
@@ -58,7 +59,8 @@ def campaign_json(campaign: Campaign, *, count: int, pledged: tuple[int, int], n
         "pledges": {"tokens": pledged[0], "people": pledged[1]},
         "starts_at": isoformat(campaign.starts_at), "ends_at": isoformat(campaign.ends_at),
         "voting_closes_at": isoformat(campaign.voting_closes_at),
-        "organiser": campaign.organiser.display_name, "url": url_for("api.campaign", campaign_id=campaign.id),
+        "organiser": public_name(campaign.organiser) or HIDDEN_STAND_IN,  # as the page's person_name
+        "url": url_for("api.campaign", campaign_id=campaign.id),
     }
 
 

@@ -79,9 +79,9 @@ def board_entry_json(row: BoardRow) -> dict:
 
 
 def public_name(user: User | None) -> str | None:
-    """A person's display name where a page would show it; never a child's, nor that of a
-    profile a moderator hid (null)."""
-    if user is None or user.is_child or user.profile_hidden:
+    """A person's display name beside what they posted, where a page would show it; null
+    for a child or a profile a moderator hid (`User.unnamed_as_author`)."""
+    if user is None or user.unnamed_as_author:
         return None
     return user.display_name
 

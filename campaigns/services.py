@@ -375,8 +375,7 @@ def contributors(session: Session, campaign: Campaign) -> Contributors:
     teams = {team.id: team for team in session.scalars(select(Team).where(Team.id.in_(list(team_fixes))))} \
         if team_fixes else {}
     people = {user.id: user for user in session.scalars(select(User).where(
-        User.id.in_(list(person_fixes)), User.is_child.is_(False), User.hidden_from_boards.is_(False),
-        User.profile_hidden.is_(False)))} \
+        User.id.in_(list(person_fixes)), ~User.unnamed_in_public))} \
         if person_fixes else {}
     return Contributors(
         teams=sorted(((teams[t], n) for t, n in team_fixes.items() if t in teams), key=lambda p: (-p[1], p[0].name)),

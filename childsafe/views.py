@@ -38,8 +38,12 @@ def _setup(state) -> None:
     @state.app.template_global()
     def person_name(person) -> str:
         """A display name, or "a pupil" for a child the viewer is not in the class of
-        (organisers reviewing released work need the work, not the child's name)."""
-        if getattr(person, "profile_hidden", False):  # a moderator hid the profile (moderation/)
+        (organisers reviewing released work need the work, not the child's name), or "a
+        participant" for a profile a moderator hid, except to moderators and its owner:
+        `User.unnamed_as_author` with the viewer's exceptions on top."""
+        if not person.unnamed_as_author:
+            return person.display_name
+        if person.profile_hidden:  # a moderator hid the profile (moderation/)
             from moderation.visibility import profile_visible
 
             if not profile_visible(current_user, person):

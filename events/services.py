@@ -193,12 +193,22 @@ def entry_of(session: Session, event: Event, user) -> EventEntry | None:
 
 
 def publicly_listed(entry: EventEntry) -> bool:
-    """Solo entrants who are children or hidden from boards are never on a public page."""
-    return entry.user is None or not (entry.user.is_child or entry.user.hidden_from_boards or entry.user.profile_hidden)
+    """Solo entrants who may not be named in public (`User.unnamed_in_public`: children,
+    people hidden from the boards, hidden profiles) are never on a public page."""
+    return entry.user is None or not entry.user.unnamed_in_public
 
 
 def entry_name(entry: EventEntry) -> str:
     return entry.team.name if entry.team is not None else entry.user.display_name
+
+
+def board_name(entry: EventEntry) -> str:
+    """The entry's name on a scoreboard. Only the event's organisers' live board has solo
+    entrants who are not publicly listed; even there a child is "a pupil" (an event's
+    organisers are not the child's class)."""
+    from childsafe.views import CHILD_STAND_IN
+
+    return CHILD_STAND_IN if entry.user is not None and entry.user.is_child else entry_name(entry)
 
 
 def public_members(session: Session, entries: Iterable[EventEntry]) -> dict[int, list[str]]:
@@ -208,7 +218,7 @@ def public_members(session: Session, entries: Iterable[EventEntry]) -> dict[int,
     if not team_ids:
         return {}
     rows = session.execute(select(TeamMembership.team_id, User.display_name, User.is_child,
-                                  User.hidden_from_boards | User.profile_hidden)
+                                  User.unnamed_in_public)
                            .join(User, User.id == TeamMembership.user_id)
                            .where(TeamMembership.team_id.in_(team_ids)).order_by(User.display_name)).all()
     names: dict[int, list[str]] = defaultdict(list)
@@ -492,7 +502,7 @@ def scoreboard(session: Session, event: Event, *, live: bool = False, now: datet
     board_rows = []
     for entry in sorted(entries, key=lambda e: _rank_key(e, totals)):
         member = entry.team_id if entry.team_id is not None else entry.user_id
-        board_rows.append(BoardRow(0, entry.id, entry_name(entry), totals.get(member, (0, 0))[0],
+        board_rows.append(BoardRow(0, entry.id, board_name(entry), totals.get(member, (0, 0))[0],
                                    tuple(sorted(solved.get(member, ()))), publicly_listed(entry), member in totals))
     if not live and not quests_visible(session, event, None, now):
         quests = []

@@ -20,8 +20,9 @@ FEED_SIZE = 50
 
 
 def public_name():
-    """The person's display name, or "a participant" when a moderator hid their profile."""
-    return case((User.profile_hidden.is_(True), literal("a participant")), else_=User.display_name)
+    """The person's display name, or "a participant" for a child or a profile a moderator hid
+    (`User.unnamed_as_author`)."""
+    return case((User.unnamed_as_author, literal("a participant")), else_=User.display_name)
 
 
 @dataclass(frozen=True)

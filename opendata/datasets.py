@@ -90,8 +90,7 @@ def _public_quests(now: datetime) -> list:
 def _public_name():
     """An organiser's display name, or nothing for a child or someone hidden from boards."""
     return func.coalesce(
-        select(User.display_name).where(User.id == Quest.created_by_id, User.is_child.is_(False),
-                                        User.hidden_from_boards.is_(False), User.profile_hidden.is_(False))
+        select(User.display_name).where(User.id == Quest.created_by_id, ~User.unnamed_in_public)
         .scalar_subquery(), "")
 
 

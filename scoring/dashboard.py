@@ -100,6 +100,10 @@ def people_known_to(session: Session, user_id: int) -> set[int]:
 
 def _namer(viewer: User, known: set[int]):
     def name(user_id: int, display_name: str, is_child: bool, hidden: bool = False) -> str | None:
+        """`User.unnamed_as_author` as this viewer reads it: a child is named only to people
+        who know them (their class; and a child viewer sees only the people they know);
+        `hidden` (a moderator hid the profile, or `User.unnamed_in_public` for thank-yous)
+        is unnamed to everyone."""
         if hidden or ((viewer.is_child or is_child) and user_id not in known):
             return None
         return display_name
@@ -145,7 +149,7 @@ def reviews_of_work(session: Session, viewer: User, name) -> list[ReviewNote]:
 
 def thanks_received(session: Session, viewer: User, name) -> list[ThanksNote]:
     rows = session.execute(
-        select(User.id, User.display_name, User.is_child, User.hidden_from_boards | User.profile_hidden, Claim.id,
+        select(User.id, User.display_name, User.is_child, User.unnamed_in_public, Claim.id,
                Quest.title, Kudos.created_at)
         .select_from(Kudos).join(Claim, Claim.id == Kudos.claim_id).join(Quest, Quest.id == Claim.quest_id)
         .join(User, User.id == Kudos.giver_id)

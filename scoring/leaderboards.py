@@ -504,10 +504,9 @@ def totals_select(board: str, window: Window = ALL_TIME, scope: Scope | None = N
 
 
 def _hidden_ids():
-    # Children (is_child) are never on a public board: hidden like hidden_from_boards; nor
-    # are profiles a moderator hid (profile_hidden, moderation/).
-    return select(User.id).where(or_(User.hidden_from_boards.is_(True), User.is_child.is_(True),
-                                     User.profile_hidden.is_(True)))
+    # Nobody unnamed in public is on a public board: children whatever hidden_from_boards
+    # says, people who opted out, profiles a moderator hid (moderation/).
+    return select(User.id).where(User.unnamed_in_public)
 
 
 def _hidden_team_ids():
@@ -525,7 +524,7 @@ def visible_conditions(board: str, member_id_column) -> list:
 def member_profile(board: str):
     """(model, id column, public name column, hidden column) for a board's members."""
     if board == "participants":
-        return User, User.id, User.display_name, or_(User.hidden_from_boards, User.is_child, User.profile_hidden)
+        return User, User.id, User.display_name, User.unnamed_in_public
     return Team, Team.id, Team.name, Team.id.in_(_hidden_team_ids())
 
 

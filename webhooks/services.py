@@ -311,7 +311,7 @@ def problem_data(problem) -> dict[str, Any]:
 
 def public_name(user: User | None) -> str | None:
     """A display name only where it is public anyway: never a child's, nor a hidden player's."""
-    if user is None or user.is_child or user.hidden_from_boards or user.profile_hidden:
+    if user is None or user.unnamed_in_public:
         return None
     return user.display_name
 
