@@ -70,7 +70,7 @@ def save_photos(session: Session, *, storage: PhotoStorage, actor: User, uploads
     _check_owner(session, actor=actor, problem_id=problem_id, update_id=update_id, claim_id=claim_id)
     owner = (Photo.problem_id, problem_id) if problem_id is not None else (
         (Photo.update_id, update_id) if update_id is not None else (Photo.claim_id, claim_id))
-    held = session.scalar(select(func.count()).select_from(Photo).where(owner[0] == owner[1])) or 0
+    held = photos_held(session, *owner)
     if held and held + len(uploads) > max_count:  # photos added earlier (the API) count towards the form's
         raise PhotoRejected(f"This has {held} photo{'s' if held != 1 else ''} already: attach at most "
                             f"{max(max_count - held, 0)} more.", field=field)
@@ -200,12 +200,17 @@ def lock_owner(session: Session, model, row_id: int) -> None:
         session.execute(select(model.id).where(model.id == row_id).with_for_update())
 
 
+def photos_held(session: Session, owner_column, owner_id: int) -> int:
+    """How many photos a problem, update or claim has (`owner_column`: Photo.problem_id ...)."""
+    return session.scalar(select(func.count()).select_from(Photo).where(owner_column == owner_id)) or 0
+
+
 def _check_room(session: Session, owner_column, owner_id: int, adding: int, *, field: str) -> None:
     if not adding:
         raise ValidationFailed({field: ["Attach at least one photo (a JPEG, PNG, WebP or GIF file)."]})
     if adding > MAX_PHOTOS_PER_FORM:  # one request's worth first, as save_photos says it (422)
         raise PhotoRejected(f"Attach at most {MAX_PHOTOS_PER_FORM} photos.", field=field)
-    held = session.scalar(select(func.count()).select_from(Photo).where(owner_column == owner_id)) or 0
+    held = photos_held(session, owner_column, owner_id)
     if held + adding > MAX_PHOTOS_PER_FORM:
         raise PhotoLimitReached(MAX_PHOTOS_PER_FORM, held)
 
