@@ -575,6 +575,7 @@ def _close(session: Session, team: Team, *, now: datetime) -> None:
 def remove_member(session: Session, *, actor: User, team: Team, user_id: int) -> None:
     """The captain removes a member (never themselves: they hand over or leave)."""
     _require_captain(team, actor, "remove members")
+    _refuse_class_team(session, team, "remove a pupil from their class's team (the class page erases accounts)")
     if user_id == team.captain_id:
         raise CaptainCannotLeave(team.id)
     membership = session.scalar(select(TeamMembership).where(

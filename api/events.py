@@ -45,7 +45,7 @@ def event_json(event: Event, *, now) -> dict:
 
 
 def entry_json(entry: EventEntry, members: dict[int, list[str]]) -> dict:
-    return {"id": entry.id, "team_id": entry.team_id, "name": events.entry_name(entry),
+    return {"id": entry.id, "team_id": entry.team_id, "name": events.board_name(entry),  # a child: "a pupil"
             "members": members.get(entry.id, []), "registered_at": isoformat(entry.registered_at)}
 
 

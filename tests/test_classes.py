@@ -651,3 +651,17 @@ def test_the_api_refuses_an_invite_link_for_a_class_team(app, client):
     _, school_class, _, _ = create_class(app, teacher, size=1)
     response = client.post(f"/api/v1/teams/{school_class.team_id}/invites", json={}, headers=auth(teacher))
     assert response.status_code == 403 and response.get_json()["error"]["code"] == "class_team"
+
+
+def test_a_teacher_cannot_drop_a_pupil_from_the_class_team_where_nothing_could_bring_them_back(app, ctx):
+    from accounts.services import ClassTeam
+
+    teacher = make_organiser()
+    teacher_client, school_class, cards, _ = create_class(app, teacher, size=1)
+    team = db.session.get(Team, school_class.team_id)
+    child_id = db.session.scalar(select(ClassChild.user_id).where(ClassChild.class_id == school_class.id))
+    with pytest.raises(ClassTeam):
+        accounts.remove_member(db.session, actor=teacher, team=team, user_id=child_id)
+    db.session.rollback()
+    assert f'/teams/{team.id}/members/{child_id}/remove' not in teacher_client.get(f"/teams/{team.id}").get_data(
+        as_text=True)

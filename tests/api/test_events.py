@@ -75,6 +75,8 @@ def test_children_and_hidden_solo_entrants_are_not_listed_and_teams_with_childre
     assert "Kim" not in text and "Quinn" not in text
     as_organiser = client.get(f"/api/v1/events/{solo.id}/entries", headers=auth(organiser)).get_json()
     assert as_organiser["total"] == 3
+    names = sorted(e["name"] for e in as_organiser["items"])  # a child is "a pupil" even to organisers, as on the page
+    assert names == ["Adult Ada", "Quiet Quinn", "a pupil"]
     team_event = make_event(organiser)
     team, captain = team_of(2, "Otters")
     enter(team_event, team, captain)
