@@ -128,8 +128,9 @@ def operations(categories: list[str]) -> list[Operation]:
                   ref("LoginCards"), 201, scope="write", params=(class_id,),
                   body=body({"count": {"type": "integer", "minimum": 1, "maximum": MAX_CLASS_SIZE}}, closed=False),
                   errors=(409, 422),
-                  description=f"At most {MAX_CLASS_SIZE} children in a class (422); an archived class: 409. "
-                              + teacher_only),
+                  description=f"At most {MAX_CLASS_SIZE} children in a class (422); an archived class: 409; "
+                              "a class team entered in an event that has not ended grows only to the event's "
+                              "team size (409 team_full). " + teacher_only),
         Operation("post", "/classes/{class_id}/reset", "New login cards for every child (or some)", "classes",
                   ref("LoginCards"), scope="write", params=(class_id,),
                   body=body({"child_ids": {"type": "array", "items": ID_SCHEMA, "maxItems": 100}},

@@ -32,6 +32,7 @@ from challenges.models import Claim, ClaimStatus
 from classes import words
 from classes.models import ClassChild, NameRequest, SchoolClass, SecretKind
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
+from events.guards import check_team_join
 from scoring import ledger
 from scoring.leaderboards import Scope, totals_select
 from scoring.models import BadgeAward, LedgerEntry
@@ -275,6 +276,7 @@ def add_children(session: Session, *, actor: User, school_class: SchoolClass, co
     existing = session.scalar(select(func.count()).select_from(ClassChild)
                               .where(ClassChild.class_id == school_class.id))
     _check_size(count, existing, "count")
+    check_team_join(session, team_id=school_class.team_id, adding=count, now=now)  # an entered event's size
     return _make_children(session, school_class, count, hash_method, now or utcnow())
 
 

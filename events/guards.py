@@ -101,8 +101,9 @@ def check_claim(session: Session, *, actor, quest_id: int, team_id: int | None, 
         raise NotRegistered(event, team_id)
 
 
-def check_team_join(session: Session, *, team_id: int, now: datetime | None = None) -> None:
-    """A team registered for an event that has not ended cannot grow past its largest size."""
+def check_team_join(session: Session, *, team_id: int, adding: int = 1, now: datetime | None = None) -> None:
+    """A team registered for an event that has not ended cannot grow past its largest size
+    (`adding`: how many are about to join at once, e.g. a class's new children)."""
     now = now or utcnow()
     event = session.scalar(select(Event).join(EventEntry, EventEntry.event_id == Event.id)
                            .where(EventEntry.team_id == team_id, Event.ends_at > now)
@@ -110,5 +111,5 @@ def check_team_join(session: Session, *, team_id: int, now: datetime | None = No
     if event is None:
         return
     size = session.scalar(select(func.count()).select_from(TeamMembership).where(TeamMembership.team_id == team_id))
-    if size >= event.max_team_size:
+    if size + adding > event.max_team_size:
         raise TeamFull(team_id, event)

@@ -137,6 +137,21 @@ def test_adding_children_gives_their_cards_within_the_class_limit(app, client):
     assert len(child_ids(class_id)) == 60
 
 
+def test_a_class_team_in_an_unfinished_event_grows_only_to_the_events_team_size(client):
+    from accounts.models import Team
+    from tests.events_helpers import enter, make_event
+
+    teacher = make_organiser()
+    made = new_class(client, teacher, size=3)["class"]
+    event = make_event(make_organiser(), max_team_size=4)
+    enter(event, db.session.get(Team, made["team_id"]), teacher)
+    too_many = client.post(f"{CLASSES}/{made['id']}/children", json={"count": 2}, headers=auth(teacher))
+    assert too_many.status_code == 409 and error_of(too_many)["code"] == "team_full"
+    assert len(child_ids(made["id"])) == 3  # nobody made
+    one_more = client.post(f"{CLASSES}/{made['id']}/children", json={"count": 1}, headers=auth(teacher))
+    assert one_more.status_code == 201 and len(child_ids(made["id"])) == 4
+
+
 def test_new_cards_stop_the_old_ones(app, client):
     teacher = make_organiser()
     body = new_class(client, teacher, size=2)
