@@ -134,3 +134,24 @@ def test_with_redis_unreachable_pages_answer_awards_commit_and_boards_come_from_
             assert backend.drift() != []  # the award happened while Redis was away
             backend.rebuild()
             assert backend.drift() == []
+
+
+def test_a_database_lost_after_the_answer_was_made_does_not_turn_it_into_a_500(app, monkeypatch):
+    """The fault drill caught it: PostgreSQL restarting between a read's answer and the end of
+    its request made the session's closing rollback fail, and gunicorn answered 500."""
+    from sqlalchemy.exc import OperationalError
+    from sqlalchemy.orm import Session
+
+    real_close, failed = Session.close, []
+
+    def close_on_a_dead_connection(self):
+        if not failed:
+            failed.append(True)
+            raise OperationalError("ROLLBACK", {}, Exception("server closed the connection unexpectedly"))
+        return real_close(self)
+
+    monkeypatch.setattr(Session, "close", close_on_a_dead_connection)
+    client = app.test_client()  # no app context held open by the test: the request's own ends
+    response = client.get("/api/v1/problems")
+    assert failed and response.status_code == 200
+    assert client.get("/api/v1/problems").status_code == 200  # and the next request is served
