@@ -50,3 +50,10 @@ def test_clicking_the_map_offers_the_problem_already_reported_there(person):
     page.locator(".leaflet-marker-icon, .marker-cluster").first.wait_for()  # the map drew the problems
     check_accessibility(page)
     shoot(page, "map")
+    # The map's credits are links set in running text: underlined, so they are not told
+    # apart by colour alone (axe's link-in-text-block flags them only when it can work out
+    # the colour behind them, which depends on whether the tiles have drawn yet).
+    credits = page.locator(".leaflet-control-attribution a")
+    assert credits.count() >= 1
+    assert all("underline" in style for style in credits.evaluate_all(
+        "links => links.map(link => getComputedStyle(link).textDecorationLine)"))
