@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session, joinedload
 import live
 from accounts.models import Team, TeamMembership, User
 from challenges.models import Claim, Quest, QuestStatus
+from childsafe.policy import is_teacher_of
 from errors import Conflict, DomainError, Forbidden, NotFound, ValidationFailed
 from events import rules
 from events.guards import is_event_organiser
@@ -665,17 +666,21 @@ class Certificate:
 
 def certificate(session: Session, *, event: Event, entry_id: int, viewer, now: datetime | None = None) -> Certificate:
     """A printable certificate for one entry, after the end. An entry never shown publicly
-    (a child's or hidden solo entry) has one only for that person and the organisers."""
+    (a child's or hidden solo entry) has one only for that person, a child's teacher and the
+    organisers."""
     board = results(session, event, now)
     entry = session.get(EventEntry, entry_id)
     if entry is None or entry.event_id != event.id:
         raise NotFound("entry", entry_id)
     row = next((r for r in board.rows if r.entry_id == entry.id), None)
-    if row is None:  # never shown publicly: only for that person and the organisers
-        own = viewer is not None and viewer.is_authenticated and viewer.id == entry.user_id
-        if not own and not is_event_organiser(session, viewer, event):
+    # A child's own certificate (printed at home or by their teacher) carries their name; the
+    # event's organisers, who are not their class, see "a pupil" as on their live board.
+    named = (viewer is not None and viewer.is_authenticated and viewer.id == entry.user_id) or (
+        entry.user is not None and entry.user.is_child and is_teacher_of(session, viewer, entry.user_id))
+    if row is None:  # never shown publicly: only for that person (their teacher) and the organisers
+        if not named and not is_event_organiser(session, viewer, event):
             raise NotFound("entry", entry_id)
         row = next(r for r in scoreboard(session, event, live=True, now=now).rows if r.entry_id == entry.id)
     members = public_members(session, [entry]).get(entry.id, [])
-    return Certificate(event, entry, entry_name(entry), members, row.rank, len(board.rows), row.points,
-                       len(row.solved))
+    return Certificate(event, entry, entry_name(entry) if named else board_name(entry), members, row.rank,
+                       len(board.rows), row.points, len(row.solved))

@@ -500,6 +500,27 @@ def test_a_team_with_a_child_is_shown_by_its_name_only(client):
     assert "Class 5B" in certificate and "Kid Kim" not in certificate and "Teacher Tess" not in certificate
 
 
+def test_a_childs_solo_certificate_names_them_only_to_themself_and_their_teacher(client, login):
+    organiser = make_organiser(name="Organiser Olu")
+    event = make_event(organiser, mode="solo")
+    kid = make_user(name="Kid Kim")
+    kid.is_child = True
+    db.session.commit()
+    teacher = make_organiser(name="Teacher Tess")
+    make_team(teacher, name="Class 5B", members=(kid,))
+    services.register(db.session, actor=kid, event=event)
+    db.session.commit()
+    set_times(event, ends_at=utcnow())
+    entry = db.session.scalar(select(EventEntry).where(EventEntry.user_id == kid.id))
+    path = f"/events/{event.id}/certificate/{entry.id}"
+    assert client.get(path).status_code == 404  # never on the public board, so no public certificate
+    for viewer, named in ((organiser, False), (teacher, True), (kid, True)):
+        login(viewer)
+        page = client.get(path).get_data(as_text=True)
+        assert ("Kid Kim" in page) is named, viewer.display_name
+        assert named or "a pupil" in page
+
+
 # --- results, certificates, the CLI ---------------------------------------------------------------
 
 def test_results_and_certificates_wait_for_the_end(client):
