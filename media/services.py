@@ -62,15 +62,16 @@ def save_photo(session: Session, *, storage: PhotoStorage, actor: User, data: by
 def save_photos(session: Session, *, storage: PhotoStorage, actor: User, uploads: Sequence[bytes],
                 problem_id: int | None = None, update_id: int | None = None, claim_id: int | None = None,
                 field: str = "photos", max_bytes: int, max_pixels: int, max_count: int = MAX_PHOTOS_PER_FORM,
-                now: datetime | None = None) -> list[Photo]:
+                room_checked: bool = False, now: datetime | None = None) -> list[Photo]:
     """The photos of one form, all or none: every upload is checked before any is stored,
-    so one bad file refuses the lot and the message says which one."""
+    so one bad file refuses the lot and the message says which one. `room_checked`: the
+    caller has counted the photos already held under a lock on the owner (`_add_to`)."""
     if len(uploads) > max_count:
         raise PhotoRejected(f"Attach at most {max_count} photos.", field=field)
     _check_owner(session, actor=actor, problem_id=problem_id, update_id=update_id, claim_id=claim_id)
     owner = (Photo.problem_id, problem_id) if problem_id is not None else (
         (Photo.update_id, update_id) if update_id is not None else (Photo.claim_id, claim_id))
-    held = photos_held(session, *owner)
+    held = 0 if room_checked else photos_held(session, *owner)
     if held and held + len(uploads) > max_count:  # photos added earlier (the API) count towards the form's
         raise PhotoRejected(f"This has {held} photo{'s' if held != 1 else ''} already: attach at most "
                             f"{max(max_count - held, 0)} more.", field=field)
@@ -215,6 +216,21 @@ def _check_room(session: Session, owner_column, owner_id: int, adding: int, *, f
         raise PhotoLimitReached(MAX_PHOTOS_PER_FORM, held)
 
 
+_OWNER_COLUMNS = {Problem: "problem_id", ProblemUpdate: "update_id", Claim: "claim_id"}
+
+
+def _add_to(session: Session, owner: Problem | ProblemUpdate | Claim, *, uploads: Sequence[bytes], field: str,
+            locked: bool = False, **save) -> list[Photo]:
+    """The last steps of adding photos to an existing problem, update or claim: lock it
+    (unless the caller has, `locked`), check the room under the lock, then store them."""
+    model = type(owner)
+    column = _OWNER_COLUMNS[model]
+    if not locked:
+        lock_owner(session, model, owner.id)
+    _check_room(session, getattr(Photo, column), owner.id, len(uploads), field=field)
+    return save_photos(session, uploads=uploads, field=field, room_checked=True, **{column: owner.id}, **save)
+
+
 def add_problem_photos(session: Session, *, storage: PhotoStorage, actor: User, problem: Problem,
                        uploads: Sequence[bytes], max_bytes: int, max_pixels: int, field: str = "photos",
                        now: datetime | None = None) -> list[Photo]:
@@ -224,10 +240,8 @@ def add_problem_photos(session: Session, *, storage: PhotoStorage, actor: User, 
         raise Forbidden("add photos to this problem", "only the person who reported it can.")
     if problem.merged_into_id is not None:
         raise PhotosNotTaken(f"this problem was merged into #{problem.merged_into_id}.")
-    lock_owner(session, Problem, problem.id)
-    _check_room(session, Photo.problem_id, problem.id, len(uploads), field=field)
-    return save_photos(session, storage=storage, actor=actor, uploads=uploads, problem_id=problem.id, field=field,
-                       max_bytes=max_bytes, max_pixels=max_pixels, now=now)
+    return _add_to(session, problem, uploads=uploads, field=field, storage=storage, actor=actor,
+                   max_bytes=max_bytes, max_pixels=max_pixels, now=now)
 
 
 def add_update_photos(session: Session, *, storage: PhotoStorage, actor: User, update: ProblemUpdate,
@@ -240,10 +254,8 @@ def add_update_photos(session: Session, *, storage: PhotoStorage, actor: User, u
         raise Forbidden("add photos to this update", "only its author can.")
     if update.kind != "comment":
         raise PhotosNotTaken("photos go with comments.")
-    lock_owner(session, ProblemUpdate, update.id)
-    _check_room(session, Photo.update_id, update.id, len(uploads), field=field)
-    return save_photos(session, storage=storage, actor=actor, uploads=uploads, update_id=update.id, field=field,
-                       max_bytes=max_bytes, max_pixels=max_pixels, now=now)
+    return _add_to(session, update, uploads=uploads, field=field, storage=storage, actor=actor,
+                   max_bytes=max_bytes, max_pixels=max_pixels, now=now)
 
 
 def add_evidence_photos(session: Session, *, storage: PhotoStorage, actor: User, claim: Claim,
@@ -273,9 +285,8 @@ def add_evidence_photos(session: Session, *, storage: PhotoStorage, actor: User,
         raise QuestClosed(quest.id, quest.ends_at)
     if actor.is_child and not claim.user.is_child:
         raise PhotosNotTaken("a pupil's photos go with their own evidence.")
-    _check_room(session, Photo.claim_id, claim.id, len(uploads), field=field)
-    return save_photos(session, storage=storage, actor=actor, uploads=uploads, claim_id=claim.id, field=field,
-                       max_bytes=max_bytes, max_pixels=max_pixels, now=now)
+    return _add_to(session, claim, uploads=uploads, field=field, locked=True, storage=storage, actor=actor,
+                   max_bytes=max_bytes, max_pixels=max_pixels, now=now)
 
 
 # --- files follow the transaction ----------------------------------------------------------
