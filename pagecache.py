@@ -65,7 +65,6 @@ class VisitorPageCache:
         self._bytes = 0
         self._generation = 0  # moved on by each clear(): a page begun before it is not kept
         self._lock = threading.Lock()
-        self.hits = self.misses = 0
 
     def clear(self) -> None:
         with self._lock:
@@ -88,9 +87,7 @@ class VisitorPageCache:
                 self._drop(key)
                 kept = None
         if kept is not None:
-            self.hits += 1
             return self._serve(kept, environ, start_response, now)
-        self.misses += 1
         environ[CANDIDATE] = True
         answer: dict = {}
 
