@@ -86,6 +86,12 @@ NOT_EXPORTED: dict[tuple[str, str], str] = {
 }
 # Never exported, whatever the table: hashes of passwords and tokens, and secrets' salts.
 SECRET_COLUMNS = frozenset({"password_hash", "token_hash", "key_hash", "secret_salt"})
+# Columns of a section that hold someone else's words or identity, not the exporter's: a
+# moderator's export says which flags they closed and how, not who raised them or what they
+# wrote (a flag's note can name a pupil that moderator was never shown).
+OTHERS_COLUMNS: dict[tuple[str, str], frozenset[str]] = {
+    ("moderation_flags", "closed_by_id"): frozenset({"text", "reporter_id"}),
+}
 
 
 # --- errors --------------------------------------------------------------------------------
@@ -123,7 +129,8 @@ def _value(value: Any) -> Any:
 
 
 def _rows(session: Session, table, column, user_id: int) -> list[dict[str, Any]]:
-    columns = [c for c in table.columns if c.name not in SECRET_COLUMNS]
+    left_out = SECRET_COLUMNS | OTHERS_COLUMNS.get((table.name, column.name), frozenset())
+    columns = [c for c in table.columns if c.name not in left_out]
     stmt = select(*columns).where(column == user_id)
     if "id" in table.columns:
         stmt = stmt.order_by(table.columns["id"])

@@ -537,7 +537,9 @@ def admin_set_role(user_id: int):
     if not form.validate_on_submit():
         abort(400)
     user = db.get_or_404(User, user_id)
+    from moderation.labels import Names  # moderation imports accounts
+
     services.set_role(db.session, actor=current_user, user=user, role=form.role.data)
     db.session.commit()
-    flash(f"{user.display_name} is now {user.role}.", "success")
+    flash(f"{Names(current_user)(user)} is now {user.role}.", "success")
     return redirect(url_for("accounts.admin_users", page=request.args.get("page", 1, type=int)))

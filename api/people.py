@@ -4,7 +4,8 @@ the caller's in-app notifications.
 
 A person's badges are shown to whoever may see their profile page (scoring.profile_views.
 can_view_profile): anyone for an adult; a child's only to the child, their teachers and
-classmates; to anyone else a child is 404, like an id nobody has.
+classmates; a profile a moderator hid only to its owner and organisers; to anyone else
+such a person is 404, like an id nobody has.
 """
 from __future__ import annotations
 
@@ -17,14 +18,13 @@ from api.auth import optional_bearer_user, token_required
 from api.parsing import (MAX_ID, bool_arg, boolean, choice_arg, json_body, page_args, paginated, paginated_list,
                          read_args, read_fields, text)
 from api.serializers import update_json
-from childsafe.policy import may_see_person
 from errors import NotFound
 from extensions import db
 from notifications import services as notifications
 from notifications.models import Notification
 from scoring.badges import Badge, EarnedBadge, badges_of, catalogue, current_settings
 from scoring.leaderboards import set_hidden_from_boards
-from scoring.profile_views import load_profile
+from scoring.profile_views import can_view_profile, load_profile
 from timeutil import isoformat
 
 ID = f"int(max={MAX_ID})"
@@ -61,9 +61,9 @@ def badges():
 
 @bp.get(f"/people/<{ID}:user_id>/badges")
 def person_badges(user_id: int):
-    """A person's earned badges with their Open Badges credentials (a child's: 404 outside their class)."""
+    """A person's earned badges with their Open Badges credentials (404 where their profile page is)."""
     person = db.session.get(User, user_id)
-    if person is None or not may_see_person(db.session, optional_bearer_user(), person):
+    if person is None or not can_view_profile(optional_bearer_user(), person):
         raise NotFound("person", user_id)
     return earned_page(person)
 

@@ -63,7 +63,7 @@ def lift(session: Session, *, actor: User, user: User, reason: str | None = None
     if not actor.is_admin:
         raise Forbidden("lift suspensions", "only admins do that.")
     if not user.is_suspended(now):
-        raise Conflict(f"{user.display_name} is not suspended.")
+        raise Conflict("This account is not suspended.")  # no name: the caller may not see a child's
     reason = (reason or "").strip() or None
     if reason and len(reason) > REASON_MAX:
         raise ValidationFailed({"reason": [f"Keep this to {REASON_MAX} characters or fewer."]})

@@ -38,8 +38,9 @@ def can_view_profile(viewer, person: User) -> bool:
     credentials. Everyone may see an adult's: profiles show only public things (display
     name, points, badges, fixes), and people hidden from the boards still have one. A
     child's profile is private to the child, their teachers and their class
-    (childsafe.policy.may_see_child)."""
-    return may_see_person(db.session, viewer, person)
+    (childsafe.policy.may_see_child). A profile a moderator hid is shown only to its owner
+    and organisers (moderation.visibility.profile_visible)."""
+    return may_see_person(db.session, viewer, person) and profile_visible(viewer, person)
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ def load_profile(session: Session, person: User, *, now: datetime | None = None,
 
 def _viewable_person(user_id: int) -> User:
     person = db.get_or_404(User, user_id)
-    if not can_view_profile(current_user, person) or not profile_visible(current_user, person):
+    if not can_view_profile(current_user, person):
         abort(404)  # the same answer as for nobody, so a private profile is not confirmed
     return person
 

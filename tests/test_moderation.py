@@ -453,3 +453,36 @@ def test_the_suspend_page_names_a_child_only_to_their_teacher(client, login):
     login(make_user(role="admin"))
     page = client.get(f"/admin/users/{child.id}/suspend").get_data(as_text=True)
     assert "Suspend a pupil" in page and "Nightingale" not in page
+
+
+def test_an_admin_who_is_not_the_teacher_never_reads_a_childs_name_in_a_message(client, login):
+    from tests.childsafe.helpers import make_class
+
+    teacher, team, (child,) = make_class(None, "Perpetua Nightingale")
+    login(make_user(role="admin"))
+    saved = client.post(f"/admin/users/{child.id}/role", data={"u{}-role".format(child.id): "participant"},
+                        follow_redirects=True).get_data(as_text=True)
+    assert "a pupil is now participant" in saved and "Nightingale" not in saved
+    lifted = client.post(f"/admin/users/{child.id}/lift", data={"reason": "Mistake"}, follow_redirects=True)
+    assert "This account is not suspended." in lifted.get_data(as_text=True)
+    assert "Nightingale" not in lifted.get_data(as_text=True)
+    answer = client.post(f"/api/v1/admin/users/{child.id}/lift", json={}, headers=auth(make_user(role="admin")))
+    assert answer.status_code == 409 and "Nightingale" not in answer.get_data(as_text=True)
+
+
+def test_a_moderators_data_download_keeps_out_the_notes_of_flags_they_closed(app, client, login):
+    from tests.childsafe.helpers import make_class
+
+    teacher, team, (child,) = make_class(None, "Perpetua Nightingale")
+    login(teacher)
+    assert flag(client, "profile", child.id, text="Perpetua Nightingale's name is rude").status_code == 302
+    moderator = make_organiser(name="Other Organiser")
+    login(moderator)
+    assert decide(client, "profile", child.id, "dismiss", reason="Fine").status_code == 302
+    data = client.get("/account/data.json").get_json()
+    closed = data["flags_closed_as_moderator"]
+    assert [row["status"] for row in closed] == ["dismissed"]
+    assert "Nightingale" not in client.get("/account/data.json").get_data(as_text=True)
+    assert "text" not in closed[0] and "reporter_id" not in closed[0]
+    login(teacher)  # the flagger's own download keeps what they wrote
+    assert "Perpetua Nightingale's name is rude" in client.get("/account/data.json").get_data(as_text=True)

@@ -51,6 +51,18 @@ def test_a_childs_badges_are_404_to_everyone_outside_their_class(client):
     assert client.get("/api/v1/people/99999/badges").status_code == 404
 
 
+def test_a_profile_a_moderator_hid_has_no_public_badges_either(client):
+    player = make_user()
+    earn_first_fix(player)
+    player.profile_hidden = True
+    db.session.commit()
+    path = f"/api/v1/people/{player.id}/badges"
+    assert client.get(f"/people/{player.id}").status_code == 404  # as its profile page
+    assert error_of(client.get(path))["code"] == "not_found"
+    assert client.get(path, headers=auth(make_user())).status_code == 404
+    assert client.get(path, headers=auth(player)).get_json()["total"] >= 1
+    assert client.get(path, headers=auth(make_organiser())).status_code == 200
+
 def test_my_badges_and_me_need_a_token(client):
     for path in ("/api/v1/me", "/api/v1/me/badges", "/api/v1/me/notifications"):
         response = client.get(path)
