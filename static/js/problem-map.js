@@ -91,7 +91,9 @@
     if (pending) { pending.abort(); }
     pending = typeof AbortController === 'function' ? new AbortController() : null;
     say('Loading the map…');
-    fetch(url.toString(), {headers: {Accept: 'application/geo+json'}, credentials: 'same-origin',
+    // Without cookies: the GeoJSON is the same public data for everyone, so a signed-in
+    // person's map is served from the visitors' page cache too (pagecache.py).
+    fetch(url.toString(), {headers: {Accept: 'application/geo+json'}, credentials: 'omit',
                            signal: pending ? pending.signal : undefined})
       .then(function (response) {
         if (!response.ok) { throw new Error('HTTP ' + response.status); }

@@ -46,7 +46,11 @@ def test_clicking_the_map_offers_the_problem_already_reported_there(person):
     assert db.session.get(Problem, existing.id).confirmations_count == 1
     visit(page, "/problems")
     shoot(page, "problems")
-    visit(page, "/map")
+    with page.expect_request(lambda sent: "problems.geojson" in sent.url) as asked:
+        visit(page, "/map")
+    # The map's data is asked for without the session cookie, as a visitor would, so the
+    # visitors' page cache answers it for signed-in people too.
+    assert "cookie" not in asked.value.all_headers()
     page.locator(".leaflet-marker-icon, .marker-cluster").first.wait_for()  # the map drew the problems
     check_accessibility(page)
     shoot(page, "map")
