@@ -25,6 +25,52 @@ PG_URL = os.environ.get("TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.
 TEST_REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
+# --- one run per shared database ------------------------------------------------------------
+# Tests empty the PostgreSQL databases and Redis dbs they use. Two runs on the same ones at
+# once (a local run beside CI's) fail each other in baffling ways: rows vanish mid-test,
+# leaderboards "drift". So each run takes a PostgreSQL advisory lock (in the server's
+# `postgres` database) per database and Redis db it will empty, held until it ends; a second
+# run that finds one taken stops at once and says which.
+
+_claims = None  # the connection holding this run's locks
+
+
+def _shared_services() -> list[str]:
+    from sqlalchemy.engine import make_url
+
+    named = [PG_URL, TEST_REDIS_URL] + [os.environ[name] for name in ("DATABASE_URL", "REDIS_URL")
+                                        if os.environ.get(name)]
+    found = []
+    for raw in named:
+        if raw.startswith(("postgres", "redis")):
+            url = make_url(raw.replace("postgresql+psycopg://", "postgresql://"))
+            found.append(f"{url.drivername}://{url.host or 'localhost'}:{url.port or ''}/{url.database or '0'}")
+    return sorted(set(found))
+
+
+def pytest_configure(config) -> None:
+    global _claims
+    import psycopg
+
+    from sqlalchemy.engine import make_url
+
+    server = make_url(PG_URL.replace("postgresql+psycopg://", "postgresql://")).set(database="postgres")
+    try:
+        _claims = psycopg.connect(server.render_as_string(hide_password=False), connect_timeout=2, autocommit=True)
+    except psycopg.OperationalError:
+        return  # no PostgreSQL here: the tests that need it skip (or fail in CI) on their own
+    for service in _shared_services():
+        if not _claims.execute("SELECT pg_try_advisory_lock(hashtext(%s))", (f"fixquest-tests {service}",)).fetchone()[0]:
+            _claims.close()
+            pytest.exit(f"Another test run is using {service}, and tests empty it: wait for that run, or give "
+                        "this one its own (TEST_POSTGRES_URL, TEST_REDIS_URL, DATABASE_URL, REDIS_URL).", returncode=4)
+
+
+def pytest_unconfigure(config) -> None:
+    if _claims is not None and not _claims.closed:
+        _claims.close()
+
+
 def require_service(name: str, reason: str) -> None:
     """Skip a test that needs a missing service on a laptop; fail it in CI."""
     if IN_CI:
