@@ -353,7 +353,7 @@ def team_json(team_id: int) -> dict:
     or someone hidden from the boards; they are only counted), points this week and season."""
     from accounts.teampage import load_team_page
 
-    team = accounts.get_team(db.session, team_id)
+    team = accounts.visible_team(db.session, optional_bearer_user(), team_id)
     calendar = current_app.extensions["fixquest.leaderboard"].calendar
     page = load_team_page(db.session, team, viewer_is_member=False, now=calendar.now(), zone=calendar.zone,
                           seasons=calendar.seasons(), categories=current_app.config["CATEGORIES"])
