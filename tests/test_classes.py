@@ -738,3 +738,17 @@ def test_the_setting_says_what_it_controls(app, ctx):
     teacher_client, school_class, _, _ = create_class(app, make_organiser(), size=1)
     page = teacher_client.get(f"/classes/{school_class.id}").get_data(as_text=True)
     assert "Show the class in public (the team list, its team page and the rankings)" in page
+
+
+def test_an_event_offers_a_private_class_only_to_its_teacher_and_admins(app, ctx):
+    from tests.events_helpers import make_event
+
+    teacher = make_organiser()
+    create_class(app, teacher, size=1)
+    make_team(make_user(), name="Harbour Heroes")
+    other_organiser = make_organiser()
+    event = make_event(other_organiser)
+    page = as_user(app, other_organiser).get(f"/events/{event.id}").get_data(as_text=True)
+    assert "Harbour Heroes" in page and "Year 5 Oak" not in page
+    for insider in (teacher, make_user(role="admin")):  # the teacher as its captain
+        assert "Year 5 Oak" in as_user(app, insider).get(f"/events/{event.id}").get_data(as_text=True)
