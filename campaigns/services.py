@@ -368,8 +368,9 @@ class Contributors:
 
 
 def contributors(session: Session, campaign: Campaign) -> Contributors:
-    """Teams (a private class team marked in `private_teams`), and the individuals who consent to being named (not children, not hidden from
-    the boards), with the fixes each took part in. Three or four queries."""
+    """Teams (private class teams marked in `private_teams`: "a school class" in public), and
+    the individuals who consent to being named (not children, not hidden from the boards),
+    with the fixes each took part in. Three or four queries."""
     claims = _counted_claims(session, campaign)
     team_fixes = Counter(team_id for _, _, team_id in claims if team_id is not None)
     person_fixes: Counter[int] = Counter()
