@@ -192,10 +192,16 @@ def test_a_private_class_team_is_a_404_and_unlisted_but_its_class_reads_it(clien
             assert "Oak" not in response.get_data(as_text=True)
         for query in ("", "?name=oak", "?include_closed=true"):
             assert "Oak" not in client.get("/api/v1/teams" + query, headers=headers).get_data(as_text=True)
+        within = [client.get(f"/api/v1/leaderboards/participants?window=all&team_id={t}", headers=headers)
+                  for t in (team.id, team.id + 1000)]  # a board within it answers as for no team
+        assert [r.status_code for r in within] == [422, 422]
+        assert error_of(within[0])["fields"] == {"team_id": [f"No team with id {team.id}."]}
     for insider in (teacher, make_user(role="admin")):
         headers = auth(insider)
         assert client.get(reads[0], headers=headers).get_json()["name"] == "Oak Class"
         assert client.get(reads[1], headers=headers).status_code == 200
+        assert client.get(f"/api/v1/leaderboards/participants?window=all&team_id={team.id}",
+                          headers=headers).status_code == 200
     # (Children hold no tokens: they read their class team on its page, tests/test_classes.py.)
 
 
