@@ -367,9 +367,10 @@ def get_team(session: Session, team_id: int) -> Team:
 
 
 def teams_select(*, name: str | None = None, include_closed: bool = False) -> Select:
-    """Teams by name (as the teams page lists them: open ones only unless asked), optionally
-    those whose name contains `name` (any case)."""
-    stmt = select(Team).order_by(Team.name, Team.id)
+    """Teams by name (as the teams page lists them: open ones only unless asked; never a
+    private class team, for anyone: its teacher reaches it from the class dashboard, its
+    children from their own), optionally those whose name contains `name` (any case)."""
+    stmt = select(Team).where(~is_private_class_team(Team.id)).order_by(Team.name, Team.id)
     if not include_closed:
         stmt = stmt.where(Team.closed_at.is_(None))
     if name:
@@ -469,13 +470,66 @@ def is_class_team(session: Session, team_id: int) -> bool:
     return session.scalar(select(SchoolClass.id).where(SchoolClass.team_id == team_id)) is not None
 
 
-def team_and_whether_a_class(session: Session, team_id: int) -> tuple[Team, bool] | None:
-    """The team and whether it is a school class's, in one query (the team page's)."""
+def private_class_team_ids() -> Select:
+    """The one rule for a class's privacy: the teams of school classes whose teacher has not
+    chosen to show the class in public (SchoolClass.show_in_rankings, off by default). Such a
+    team is private to its class: left out of every public list of teams and of the public
+    boards, its page and API reads are 404 to all but its members, its captain (the teacher)
+    and admins, and elsewhere it is named only as "a school class" (childsafe.views)."""
     from classes.models import SchoolClass
 
-    row = session.execute(select(Team, select(SchoolClass.id).where(SchoolClass.team_id == Team.id).exists())
+    return select(SchoolClass.team_id).where(SchoolClass.show_in_rankings.is_(False))
+
+
+def is_private_class_team(team_id_column):
+    """SQL: `team_id_column` is a private class team's (private_class_team_ids)."""
+    return team_id_column.in_(private_class_team_ids())
+
+
+def is_private_class(session: Session, team_id: int) -> bool:
+    return session.scalar(select(Team.id).where(Team.id == team_id, is_private_class_team(Team.id))) is not None
+
+
+def may_see_private_team(session: Session, viewer, team: Team, *, is_member_: bool | None = None) -> bool:
+    """Whether `viewer` may see a private class team: its members, its captain, admins
+    (`is_member_` when the caller already knows, to spare the query)."""
+    if not getattr(viewer, "is_authenticated", False):
+        return False
+    if viewer.is_admin or viewer.id == team.captain_id:
+        return True
+    return is_member_ if is_member_ is not None else is_member(session, user_id=viewer.id, team_id=team.id)
+
+
+def private_team_ids_hidden_from(session: Session, viewer) -> set[int]:
+    """The private class teams `viewer` may not see, in one query (none for admins): the
+    teams a page names with the stand-in."""
+    stmt = select(Team.id).where(is_private_class_team(Team.id))
+    if getattr(viewer, "is_authenticated", False):
+        if viewer.is_admin:
+            return set()
+        stmt = stmt.where(Team.captain_id != viewer.id, Team.id.not_in(
+            select(TeamMembership.team_id).where(TeamMembership.user_id == viewer.id)))
+    return set(session.scalars(stmt))
+
+
+def team_and_whether_a_class(session: Session, team_id: int) -> tuple[Team, bool, bool] | None:
+    """The team, whether it is a school class's and whether that class is private
+    (private_class_team_ids), in one query (the team page's)."""
+    from classes.models import SchoolClass
+
+    row = session.execute(select(Team, SchoolClass.show_in_rankings)
+                          .outerjoin(SchoolClass, SchoolClass.team_id == Team.id)
                           .where(Team.id == team_id)).first()
-    return None if row is None else (row[0], bool(row[1]))
+    return None if row is None else (row[0], row[1] is not None, row[1] is False)
+
+
+def visible_team(session: Session, viewer, team_id: int) -> Team:
+    """The team, or NotFound for one that does not exist and for a private class team the
+    viewer may not see (the same answer: nobody learns that a class is there)."""
+    found = team_and_whether_a_class(session, team_id)
+    if found is None or (found[2] and not may_see_private_team(session, viewer, found[0])):
+        raise NotFound("team", team_id)
+    return found[0]
 
 
 def _refuse_class_team(session: Session, team: Team, action: str) -> None:

@@ -273,7 +273,7 @@ def _one_button(team_id: int, action, success: str):
 def teams():
     from scoring.views import board_rows
 
-    open_teams = db.session.scalars(select(Team).where(Team.closed_at.is_(None)).order_by(Team.name)).all()
+    open_teams = db.session.scalars(services.teams_select()).all()  # never a private class team
     return render_template("accounts/teams.html", teams=open_teams, standings=board_rows("teams", limit=10),
                            join_form=JoinTeamForm())
 
@@ -312,9 +312,11 @@ def team(team_id: int):
     found = services.team_and_whether_a_class(db.session, team_id)
     if found is None:
         abort(404)
-    team, class_team = found
+    team, class_team, private = found
     me = current_user if current_user.is_authenticated else None
     is_member = me is not None and services.is_member(db.session, user_id=me.id, team_id=team.id)
+    if private and not services.may_see_private_team(db.session, me, team, is_member_=is_member):
+        abort(404)  # as for a team that does not exist: a private class is not there to others
     board = current_app.extensions["fixquest.leaderboard"]
     calendar = board.calendar
     page = load_team_page(db.session, team, viewer_is_member=is_member, now=calendar.now(), zone=calendar.zone,

@@ -30,7 +30,7 @@ from campaigns import services as campaigns
 from campaigns import stories
 from campaigns.models import Campaign, CampaignStatus, FixStory
 from challenges.geo import BadArea
-from childsafe.views import HIDDEN_STAND_IN
+from childsafe.views import CLASS_STAND_IN, HIDDEN_STAND_IN
 from challenges.services import get_problem
 from errors import NotFound, ValidationFailed
 from extensions import db
@@ -89,7 +89,8 @@ def campaign_detail(found: Campaign) -> dict:
                             pledged=campaigns.pledge_totals(db.session, [found.id]).get(found.id, (0, 0))),
             "milestones": state["milestones"],
             "contributors": {
-                "teams": [{"id": team.id, "name": team.name, "fixes": n} for team, n in credit.teams],
+                "teams": [{"id": None, "name": CLASS_STAND_IN, "fixes": n} if team.id in credit.private_teams
+                          else {"id": team.id, "name": team.name, "fixes": n} for team, n in credit.teams],
                 "people": [{"id": person.id, "name": person.display_name, "fixes": n} for person, n in credit.people],
                 "unnamed": credit.unnamed}}
 

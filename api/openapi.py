@@ -136,6 +136,9 @@ CAMPAIGN_PROPERTIES = {
     "organiser": STRING, "url": LINK,
 }
 CREDIT = obj({"id": INTEGER, "name": STRING, "fixes": INTEGER})
+TEAM_CREDIT = obj({"id": nullable({**INTEGER, "description": "null for a private school class, named "
+                                                              "\u201ca school class\u201d."}),
+                   "name": STRING, "fixes": INTEGER})
 BADGE_PROPERTIES = {"code": STRING, "name": STRING, "description": STRING, "criteria": STRING,
                     "category": nullable({**STRING, "description": "A problem category; null for general badges."}),
                     "image": LINK, "achievement": LINK}
@@ -232,7 +235,7 @@ SCHEMAS: dict[str, Schema] = {
     "CampaignDetail": obj({
         **CAMPAIGN_PROPERTIES,
         "milestones": {"type": "array", "items": obj({"percent": INTEGER, "reached_at": DATETIME})},
-        "contributors": obj({"teams": {"type": "array", "items": CREDIT},
+        "contributors": obj({"teams": {"type": "array", "items": TEAM_CREDIT},
                              "people": {"type": "array", "items": CREDIT},
                              "unnamed": {"type": "integer", "minimum": 0}})}),
     "Badge": obj(BADGE_PROPERTIES),

@@ -28,6 +28,7 @@ from events import guards as event_guards
 from extensions import db
 from media.services import photos_for
 from scoring.rules import ScoringSettings
+from scoring.leaderboards import UnknownScope
 from scoring.views import board_page, is_window_name, public_around, window_key
 
 ID = f"int(max={MAX_ID})"  # a larger number is no row's id (and overflows SQLite): a plain 404
@@ -317,8 +318,14 @@ def window_arg(raw: str | None) -> str:
 
 
 def board_args(**more) -> dict:
-    return read_args(window=window_arg, team_id=int_arg(default=0, minimum=1, maximum=MAX_ID),
+    args = read_args(window=window_arg, team_id=int_arg(default=0, minimum=1, maximum=MAX_ID),
                      campaign_id=int_arg(default=0, minimum=1, maximum=MAX_ID), **more)
+    if args["team_id"]:  # a private class team is no team to outsiders, here as on its page
+        try:
+            accounts.visible_team(db.session, optional_bearer_user(), args["team_id"])
+        except NotFound:
+            raise UnknownScope("team_id", f"No team with id {args['team_id']}.") from None
+    return args
 
 
 @bp.get("/leaderboards/<any(participants, teams):board>")
@@ -353,7 +360,7 @@ def team_json(team_id: int) -> dict:
     or someone hidden from the boards; they are only counted), points this week and season."""
     from accounts.teampage import load_team_page
 
-    team = accounts.get_team(db.session, team_id)
+    team = accounts.visible_team(db.session, optional_bearer_user(), team_id)
     calendar = current_app.extensions["fixquest.leaderboard"].calendar
     page = load_team_page(db.session, team, viewer_is_member=False, now=calendar.now(), zone=calendar.zone,
                           seasons=calendar.seasons(), categories=current_app.config["CATEGORIES"])

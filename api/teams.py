@@ -70,8 +70,8 @@ def create_team(actor: User):
 def team_members(team_id: int):
     """A team's members as its page lists them (members see everyone; others only public members)."""
     args = read_args(**page_args())
-    team = accounts.get_team(db.session, team_id)
     viewer = optional_bearer_user()
+    team = accounts.visible_team(db.session, viewer, team_id)
     is_member = viewer is not None and accounts.is_member(db.session, user_id=viewer.id, team_id=team.id)
     members, unlisted = visible_members(db.session, team, viewer_is_member=is_member)
     return {**paginated_list(members, member_json, args), "unlisted": unlisted}

@@ -26,6 +26,8 @@ from sqlalchemy.orm import Session
 
 import live
 from accounts.models import Team, User
+from accounts.services import is_private_class_team
+from childsafe.views import CLASS_STAND_IN
 from campaigns.models import MILESTONES, Campaign, CampaignMilestone, CampaignStatus, ClaimHours, Pledge
 from challenges import geo
 from challenges.models import Claim, ClaimMember, ClaimStatus, Problem, Quest
@@ -362,26 +364,31 @@ class Contributors:
     teams: list[tuple[Team, int]]     # (team, fixes)
     people: list[tuple[User, int]]    # (person, fixes), only people who may be named
     unnamed: int                      # people who took part but are not named (children, hidden)
+    private_teams: frozenset[int] = frozenset()  # private class teams, named "a school class" in public
 
 
 def contributors(session: Session, campaign: Campaign) -> Contributors:
-    """Teams, and the individuals who consent to being named (not children, not hidden from
-    the boards), with the fixes each took part in. Three or four queries."""
+    """Teams (private class teams marked in `private_teams`: "a school class" in public), and
+    the individuals who consent to being named (not children, not hidden from the boards),
+    with the fixes each took part in. Three or four queries."""
     claims = _counted_claims(session, campaign)
     team_fixes = Counter(team_id for _, _, team_id in claims if team_id is not None)
     person_fixes: Counter[int] = Counter()
     for user_ids in credited_users(session, claims).values():
         person_fixes.update(set(user_ids))
-    teams = {team.id: team for team in session.scalars(select(Team).where(Team.id.in_(list(team_fixes))))} \
-        if team_fixes else {}
+    rows = session.execute(select(Team, is_private_class_team(Team.id)).where(Team.id.in_(list(team_fixes)))).all() \
+        if team_fixes else []
+    teams = {team.id: team for team, _ in rows}
+    private = frozenset(team.id for team, hidden in rows if hidden)
     people = {user.id: user for user in session.scalars(select(User).where(
         User.id.in_(list(person_fixes)), ~User.unnamed_in_public))} \
         if person_fixes else {}
     return Contributors(
-        teams=sorted(((teams[t], n) for t, n in team_fixes.items() if t in teams), key=lambda p: (-p[1], p[0].name)),
+        teams=sorted(((teams[t], n) for t, n in team_fixes.items() if t in teams),
+                     key=lambda p: (-p[1], CLASS_STAND_IN if p[0].id in private else p[0].name)),
         people=sorted(((people[u], n) for u, n in person_fixes.items() if u in people),
                       key=lambda p: (-p[1], p[0].display_name)),
-        unnamed=len(set(person_fixes) - set(people)))
+        unnamed=len(set(person_fixes) - set(people)), private_teams=private)
 
 
 # --- the approval hook ---------------------------------------------------------------------

@@ -16,6 +16,7 @@ from extensions import db
 bp = Blueprint("childsafe", __name__)
 
 CHILD_STAND_IN = "a pupil"
+CLASS_STAND_IN = "a school class"  # a private class team (accounts.services.private_class_team_ids)
 HIDDEN_STAND_IN = "a participant"
 
 
@@ -53,6 +54,16 @@ def _setup(state) -> None:
         if "childsafe_known" not in g:  # one query per request, however many names a page shows
             g.childsafe_known = children_known_to(db.session, current_user)
         return person.display_name if person.id in g.childsafe_known else CHILD_STAND_IN
+
+    @state.app.template_global()
+    def team_name(team) -> str:
+        """A team's name, or "a school class" for a private class team the viewer may not
+        see (accounts.services.private_class_team_ids): one query per request."""
+        if "childsafe_private_teams" not in g:
+            from accounts.services import private_team_ids_hidden_from
+
+            g.childsafe_private_teams = private_team_ids_hidden_from(db.session, current_user)
+        return CLASS_STAND_IN if team.id in g.childsafe_private_teams else team.name
 
     @state.app.template_global()
     def moderation_of(claim) -> ModerationHold | None:

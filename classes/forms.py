@@ -1,3 +1,4 @@
+from flask_babel import lazy_gettext as _l
 from wtforms import BooleanField, HiddenField, PasswordField, RadioField, SelectField, StringField
 from wtforms.validators import AnyOf, DataRequired, InputRequired, Length, NumberRange, Optional
 
@@ -29,7 +30,7 @@ class AddChildrenForm(Form):
 
 class SettingsForm(Form):
     streaks_enabled = BooleanField("Weekly streaks for the children")
-    show_in_rankings = BooleanField("Show the class in public team rankings")
+    show_in_rankings = BooleanField(_l("Show the class in public (the team list, its team page and the rankings)"))
 
 
 class ConfirmForm(Form):

@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 import click
 from flask import Blueprint, Response, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
 from flask_login import current_user, login_required
-from sqlalchemy import select
+from sqlalchemy import or_, select
 
 import live
 from accounts.forms import EmptyForm
 from accounts.models import Role, Team, User
+from accounts.services import is_private_class_team
 from challenges.models import Quest
 from errors import DomainError, Forbidden
 from events import ical, rules, services
@@ -64,12 +65,15 @@ def event(event_id: int):
 
 
 def _register_form(event: Event, organiser: bool) -> RegisterTeamForm | None:
-    """Team events: the teams the viewer may enter (their own as captain; any, for organisers)."""
+    """Team events: the teams the viewer may enter (their own as captain; any, for organisers,
+    but a private school class only for its teacher, who alone may choose to show it, and admins)."""
     if not current_user.is_authenticated or not event.is_team:
         return None
     teams = select(Team).order_by(Team.name).limit(500)
     if not organiser:
         teams = teams.where(Team.captain_id == current_user.id)
+    elif not current_user.is_admin:
+        teams = teams.where(or_(Team.captain_id == current_user.id, ~is_private_class_team(Team.id)))
     form = RegisterTeamForm()
     form.team_id.choices = [(t.id, t.name) for t in db.session.scalars(teams)]
     return form

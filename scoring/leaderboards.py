@@ -510,8 +510,11 @@ def _hidden_ids():
 
 
 def _hidden_team_ids():
-    """School classes' teams, unless their teacher chose to show the class in public rankings."""
-    return select(SchoolClass.team_id).where(SchoolClass.show_in_rankings.is_(False))
+    """Private class teams (accounts.services.private_class_team_ids: school classes' teams,
+    unless their teacher chose to show the class in public)."""
+    from accounts.services import private_class_team_ids
+
+    return private_class_team_ids()
 
 
 def visible_conditions(board: str, member_id_column) -> list:

@@ -158,7 +158,7 @@ def _detail(window: Window, chosen: dict, common: dict):
         abort(404)
     team = campaign = None
     if chosen["team_id"]:
-        team = _get_or_404(Team, chosen["team_id"])
+        team = _visible_team_or_404(chosen["team_id"])
         if board != "participants" or chosen["campaign_id"]:
             abort(404)
     if chosen["campaign_id"]:
@@ -182,6 +182,17 @@ def _detail(window: Window, chosen: dict, common: dict):
                   my_team_ids=set(my_team_ids), scope_args=scope_args,
                   link_args={"board": board, "window": window.name, **scope_args})
     return render_template("scoring/leaderboards.html", sections=[], detail=detail, **common)
+
+
+def _visible_team_or_404(raw: str) -> Team:
+    """The team, 404 as on its page for one that does not exist or is a private class's."""
+    from accounts.services import visible_team
+    from errors import NotFound
+
+    try:
+        return visible_team(db.session, current_user, int(raw) if raw.isdigit() and int(raw) <= 2**31 - 1 else 0)
+    except NotFound:
+        abort(404)
 
 
 def _get_or_404(model, raw: str):

@@ -539,8 +539,10 @@ def test_the_command_line_creates_a_class_and_prints_its_cards(app, ctx, runner)
 
 
 def test_the_class_team_page_does_not_list_its_children(app, ctx):
-    _, school_class, cards, _ = create_class(app, make_organiser(), size=2)
+    teacher_client, school_class, cards, _ = create_class(app, make_organiser(), size=2)
     child = db.session.scalar(select(User).where(User.display_name == cards[0]["name"]))
+    # Shown in public by its teacher, the class is a team page like any, its children unlisted.
+    teacher_client.post(f"/classes/{school_class.id}/settings", data={"show_in_rankings": "y"})
     for client in (app.test_client(), as_user(app, make_user())):
         page = client.get(f"/teams/{school_class.team_id}").get_data(as_text=True)
         assert "Year 5 Oak" in page and cards[0]["name"] not in page and cards[1]["name"] not in page
@@ -665,3 +667,88 @@ def test_a_teacher_cannot_drop_a_pupil_from_the_class_team_where_nothing_could_b
     db.session.rollback()
     assert f'/teams/{team.id}/members/{child_id}/remove' not in teacher_client.get(f"/teams/{team.id}").get_data(
         as_text=True)
+
+
+# --- a class is private to its class until its teacher shows it in public ------------------
+
+def _class_team_reads(team_id: int) -> list[str]:
+    return [f"/teams/{team_id}", f"/leaderboards?board=participants&window=all&team_id={team_id}",
+            f"/api/v1/teams/{team_id}", f"/api/v1/teams/{team_id}/members"]
+
+
+def _read_as(app, viewer, path: str):
+    from tests.api import auth
+
+    if path.startswith("/api/"):
+        return app.test_client().get(path, headers=auth(viewer) if viewer else {})
+    return (as_user(app, viewer) if viewer else app.test_client()).get(path)
+
+
+def test_a_private_class_team_is_not_there_for_anyone_outside_its_class(app, ctx):
+    teacher = make_organiser()
+    teacher_client, school_class, cards, _ = create_class(app, teacher, size=2)
+    child = db.session.scalar(select(User).where(User.display_name == cards[0]["name"]))
+    team_id = school_class.team_id
+    approve(teacher, make_claim(child, make_quest(teacher, title="Sweep the Mill Lane steps", points=30),
+                                submit=True))
+    missing = max(db.session.scalars(select(Team.id))) + 1
+    for viewer in (None, make_user(), make_organiser()):  # a visitor, a participant, another organiser
+        for path in _class_team_reads(team_id):
+            response = _read_as(app, viewer, path)
+            assert response.status_code == 404, (viewer, path)
+            if path.startswith("/api/"):  # the same answer as for a team that does not exist
+                absent = _read_as(app, viewer, path.replace(str(team_id), str(missing))).get_json()
+                assert response.get_json()["error"]["code"] == absent["error"]["code"]
+            assert "Year 5 Oak" not in response.get_data(as_text=True)
+        listing = _read_as(app, viewer, "/teams").get_data(as_text=True)
+        assert "Year 5 Oak" not in listing and f"/teams/{team_id}\"" not in listing
+        for query in ("", "?name=oak", "?include_closed=true"):
+            body = _read_as(app, viewer, "/api/v1/teams" + query).get_json()
+            assert team_id not in [team["id"] for team in body["items"]]
+    # Its teacher, a child of the class and an admin still see it.
+    admin = make_user(role="admin")
+    for viewer in (teacher, child, admin):
+        page = _read_as(app, viewer, f"/teams/{team_id}")
+        assert page.status_code == 200 and "Year 5 Oak" in page.get_data(as_text=True)
+    for viewer in (teacher, admin):
+        assert _read_as(app, viewer, f"/api/v1/teams/{team_id}").get_json()["name"] == "Year 5 Oak"
+        assert _read_as(app, viewer, f"/api/v1/teams/{team_id}/members").status_code == 200
+    # Lists leave it out for everyone, its own people too: they reach it from their dashboards.
+    assert "Year 5 Oak" not in as_user(app, teacher).get("/teams").get_data(as_text=True)
+    assert f"/teams/{team_id}" in teacher_client.get(f"/classes/{school_class.id}").get_data(as_text=True)
+
+
+def test_a_class_shown_in_public_is_listed_and_readable_again_without_its_children(app, ctx):
+    teacher_client, school_class, cards, _ = create_class(app, make_organiser(), size=2)
+    team_id = school_class.team_id
+    teacher_client.post(f"/classes/{school_class.id}/settings", data={"show_in_rankings": "y"})
+    for viewer in (None, make_user(), make_organiser()):
+        for path in _class_team_reads(team_id):
+            response = _read_as(app, viewer, path)
+            assert response.status_code == 200, (viewer, path)
+            assert cards[0]["name"] not in response.get_data(as_text=True)
+        assert "Year 5 Oak" in _read_as(app, viewer, "/teams").get_data(as_text=True)
+        assert team_id in [t["id"] for t in _read_as(app, viewer, "/api/v1/teams?name=oak").get_json()["items"]]
+    # Turned off again, it is private again.
+    teacher_client.post(f"/classes/{school_class.id}/settings", data={})
+    assert app.test_client().get(f"/teams/{team_id}").status_code == 404
+
+
+def test_the_setting_says_what_it_controls(app, ctx):
+    teacher_client, school_class, _, _ = create_class(app, make_organiser(), size=1)
+    page = teacher_client.get(f"/classes/{school_class.id}").get_data(as_text=True)
+    assert "Show the class in public (the team list, its team page and the rankings)" in page
+
+
+def test_an_event_offers_a_private_class_only_to_its_teacher_and_admins(app, ctx):
+    from tests.events_helpers import make_event
+
+    teacher = make_organiser()
+    create_class(app, teacher, size=1)
+    make_team(make_user(), name="Harbour Heroes")
+    other_organiser = make_organiser()
+    event = make_event(other_organiser)
+    page = as_user(app, other_organiser).get(f"/events/{event.id}").get_data(as_text=True)
+    assert "Harbour Heroes" in page and "Year 5 Oak" not in page
+    for insider in (teacher, make_user(role="admin")):  # the teacher as its captain
+        assert "Year 5 Oak" in as_user(app, insider).get(f"/events/{event.id}").get_data(as_text=True)

@@ -335,6 +335,16 @@ def campaign_milestone(session: Session, campaign, *, percent: int, count: int, 
         "percent": percent, "count": count, "reached_at": isoformat(reached_at)}, now=reached_at)
 
 
+def _team_data(session: Session, team) -> dict:
+    """A team as the public may see it: a private class team is "a school class", with no id."""
+    from accounts.services import is_private_class
+    from childsafe.views import CLASS_STAND_IN
+
+    if is_private_class(session, team.id):
+        return {"id": None, "name": CLASS_STAND_IN}
+    return {"id": team.id, "name": team.name}
+
+
 def claim_approved(session: Session, claim) -> int:
     def build() -> dict:
         quest = claim.quest
@@ -343,7 +353,7 @@ def claim_approved(session: Session, claim) -> int:
             "quest": {"id": quest.id, "title": quest.title, "points": quest.points, "problem_id": quest.problem_id,
                       "url": _public_url("challenges.quest", quest_id=quest.id)},
             "participant": public_name(claim.user),
-            "team": {"id": claim.team.id, "name": claim.team.name} if claim.team_id else None,
+            "team": _team_data(session, claim.team) if claim.team_id else None,
         }
     return emit(session, CLAIM_APPROVED, build, now=claim.decided_at)
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from accounts.models import Team
 from extensions import db
 from tests.api import auth, error_of
-from tests.childsafe.helpers import make_class
-from tests.factories import make_team, make_user
+from tests.childsafe.helpers import make_class, make_school_class
+from tests.factories import make_organiser, make_team, make_user
 
 
 def fresh(team) -> Team:
@@ -180,3 +180,35 @@ def test_join_requests_from_asking_to_the_captains_decision(client):
     assert client.get(f"/api/v1/teams/{team.id}/members", headers=auth(asker)).get_json()["total"] == 2
     assert client.post(f"/api/v1/teams/{team.id}/requests", headers=auth(asker)).status_code == 409  # in it now
     assert client.post("/api/v1/teams/999/requests", headers=auth(other)).status_code == 404
+
+
+def test_a_private_class_team_is_a_404_and_unlisted_but_its_class_reads_it(client):
+    teacher, team, _ = make_school_class(None, "Pip Hiddenchild", team_name="Oak Class")
+    reads = (f"/api/v1/teams/{team.id}", f"/api/v1/teams/{team.id}/members")
+    for headers in ({}, auth(make_user()), auth(make_organiser())):
+        for path in reads:
+            response = client.get(path, headers=headers)
+            assert response.status_code == 404 and error_of(response)["code"] == "not_found"
+            assert "Oak" not in response.get_data(as_text=True)
+        for query in ("", "?name=oak", "?include_closed=true"):
+            assert "Oak" not in client.get("/api/v1/teams" + query, headers=headers).get_data(as_text=True)
+        within = [client.get(f"/api/v1/leaderboards/participants?window=all&team_id={t}", headers=headers)
+                  for t in (team.id, team.id + 1000)]  # a board within it answers as for no team
+        assert [r.status_code for r in within] == [422, 422]
+        assert error_of(within[0])["fields"] == {"team_id": [f"No team with id {team.id}."]}
+    for insider in (teacher, make_user(role="admin")):
+        headers = auth(insider)
+        assert client.get(reads[0], headers=headers).get_json()["name"] == "Oak Class"
+        assert client.get(reads[1], headers=headers).status_code == 200
+        assert client.get(f"/api/v1/leaderboards/participants?window=all&team_id={team.id}",
+                          headers=headers).status_code == 200
+    # (Children hold no tokens: they read their class team on its page, tests/test_classes.py.)
+
+
+def test_a_class_shown_in_public_is_listed_in_the_api_with_its_children_unlisted(client):
+    _, team, _ = make_school_class(None, "Pip Hiddenchild", team_name="Oak Class", public=True)
+    listing = client.get("/api/v1/teams?name=oak").get_json()
+    assert [t["id"] for t in listing["items"]] == [team.id]
+    body = client.get(f"/api/v1/teams/{team.id}").get_json()
+    assert body["name"] == "Oak Class" and "Hiddenchild" not in str(body)
+    assert "Hiddenchild" not in client.get(f"/api/v1/teams/{team.id}/members").get_data(as_text=True)

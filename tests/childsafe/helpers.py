@@ -24,5 +24,17 @@ def make_class(teacher: User | None = None, *names: str, team_name: str | None =
     return teacher, team, children
 
 
+def make_school_class(teacher: User | None = None, *names: str, team_name: str | None = None,
+                      public: bool = False) -> tuple[User, Team, list[User]]:
+    """make_class, made a school class (a SchoolClass owning the team): private to its class
+    unless `public` (its teacher's "Show the class in public")."""
+    from classes.models import SchoolClass
+
+    teacher, team, children = make_class(teacher, *names, team_name=team_name)
+    db.session.add(SchoolClass(team_id=team.id, code=f"T{team.id:07d}", show_in_rankings=public))
+    db.session.commit()
+    return teacher, team, children
+
+
 def upload(data: bytes, name: str = "photo.jpg"):
     return (io.BytesIO(data), name)

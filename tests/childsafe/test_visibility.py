@@ -7,7 +7,7 @@ import pytest
 from childsafe.policy import may_see_child, teacher_ids
 from extensions import db
 from scoring import badges
-from tests.childsafe.helpers import make_class
+from tests.childsafe.helpers import make_class, make_school_class
 from tests.factories import make_organiser, make_team, make_user
 from tests.test_leaderboards import pay
 
@@ -114,3 +114,50 @@ def test_children_known_to_a_viewer_are_those_of_their_teams(ctx):
     assert children_known_to(db.session, child) == {child.id, classmate.id}
     assert children_known_to(db.session, make_organiser()) == set()
     assert children_known_to(db.session, other_teacher) == {stranger.id}
+
+
+def _class_team_fix(organiser, teacher, child, team):
+    """A team quest at a campaign's problem, claimed by a child for their class, released by
+    their teacher and approved."""
+    from challenges import services as challenges
+    from childsafe import services as childsafe
+    from tests.factories import approve, make_claim, make_problem, make_quest
+
+    quest = make_quest(organiser, mode="team", problem_id=make_problem(organiser, lat=51.4545, lon=-2.5879).id)
+    claim = make_claim(child, quest, team=team)
+    challenges.submit_evidence(db.session, actor=child, claim=claim, evidence="Swept", members=[child.id])
+    db.session.commit()
+    childsafe.decide(db.session, actor=teacher, hold=childsafe.hold_of(db.session, claim.id), decision="approve")
+    db.session.commit()
+    return approve(organiser, claim)
+
+
+@pytest.mark.parametrize("public", [False, True])
+def test_a_private_class_is_a_school_class_on_claims_and_campaigns_to_all_but_its_class(app, client, login, public):
+    from datetime import timedelta
+
+    from campaigns import services as campaigns
+    from maps.area import BBox
+    from timeutil import utcnow
+
+    organiser = make_organiser(name="Orla Organiser")
+    teacher, team, (child,) = make_school_class(None, CHILD, team_name="Hillside Year 5", public=public)
+    campaign = campaigns.create_campaign(
+        db.session, actor=organiser, title="Fix the Old City", why="Everyone walks through here.",
+        area=BBox(min_lon=-2.60, min_lat=51.44, max_lon=-2.57, max_lat=51.47), goal=4, categories=(),
+        all_categories=("pothole", "litter", "graffiti", "other"), ends_at=utcnow() + timedelta(days=30))
+    db.session.commit()
+    claim = _class_team_fix(organiser, teacher, child, team)
+    shown = "Hillside Year 5" if public else "a school class"
+
+    page = client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)
+    assert f"{shown}: 1 fix" in page and CHILD not in page and ("Hillside" in page) == public
+    [credit] = client.get(f"/api/v1/campaigns/{campaign.id}").get_json()["contributors"]["teams"]
+    assert credit == {"id": team.id if public else None, "name": shown, "fixes": 1}
+    login(organiser)  # an organiser who is not the class's teacher, on the claim page
+    page = client.get(f"/claims/{claim.id}").get_data(as_text=True)
+    assert f"for {shown}" in page and ("Hillside" in page) == public
+    for insider in (teacher, child, make_user(role="admin")):
+        login(insider)
+        assert "for Hillside Year 5" in client.get(f"/claims/{claim.id}").get_data(as_text=True)
+        assert "Hillside Year 5: 1 fix" in client.get(f"/campaigns/{campaign.id}").get_data(as_text=True)

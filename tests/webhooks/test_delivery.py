@@ -286,6 +286,30 @@ def test_each_subscribed_enabled_webhook_gets_its_own_delivery_of_one_event(ctx)
     assert json.loads(row.payload)["data"] == {"campaign": {"id": 7}, "reached": 50}
 
 
+def test_claim_approved_names_a_private_class_a_school_class(ctx, app, receiver):
+    from challenges import reviews
+    from childsafe import services as childsafe
+    from tests.childsafe.helpers import make_school_class
+
+    admin = make_user(role=Role.admin)
+    make_webhook(admin, receiver.url(), events=[services.CLAIM_APPROVED])
+    organiser = make_organiser()
+    for public in (False, True):
+        teacher, team, (child,) = make_school_class(None, f"Kid {public}", team_name=f"Hillside {public}",
+                                                    public=public)
+        claim = make_claim(child, make_quest(organiser, mode="team"), team=team)
+        challenges.submit_evidence(db.session, actor=child, claim=claim, evidence="Done", members=[child.id])
+        db.session.commit()
+        childsafe.decide(db.session, actor=teacher, hold=childsafe.hold_of(db.session, claim.id), decision="approve")
+        reviews.review_claim(db.session, actor=organiser, claim=claim, decision="approve")
+        db.session.commit()
+    work_off(app)
+    bodies = [body_of(r) for r in receiver.requests]
+    assert [b["data"]["team"] for b in bodies] == [{"id": None, "name": "a school class"},
+                                                   {"id": team.id, "name": "Hillside True"}]
+    assert "Hillside False" not in b"".join(r.body for r in receiver.requests).decode()
+
+
 def test_claim_approved_names_nobody_private(ctx, app, receiver):
     admin = make_user(role=Role.admin)
     make_webhook(admin, receiver.url(), events=[services.CLAIM_APPROVED])
