@@ -36,7 +36,7 @@ def invite_json(invite: TeamInvite) -> dict:
 def team_invites(actor: User, team_id: int):
     """Captain: the team's invite links not withdrawn (expired and used ones too), newest first."""
     args = read_args(**page_args())
-    invites = accounts.live_invites(db.session, actor=actor, team=accounts.get_team(db.session, team_id))
+    invites = accounts.live_invites(db.session, actor=actor, team=accounts.visible_team(db.session, actor, team_id))
     return paginated_list(invites, invite_json, args)
 
 
@@ -47,7 +47,8 @@ def create_team_invite(actor: User, team_id: int):
     Its token and link are in this answer only."""
     values = read_fields(json_body(optional=True), {"expires_in_days": one_of(*LIFETIMES), "single_use": boolean})
     days = values["expires_in_days"]
-    invite, token = accounts.create_invite(db.session, actor=actor, team=accounts.get_team(db.session, team_id),
+    invite, token = accounts.create_invite(db.session, actor=actor,
+                                           team=accounts.visible_team(db.session, actor, team_id),
                                            expires_at=utcnow() + timedelta(days=days) if days else None,
                                            single_use=bool(values["single_use"]))
     db.session.commit()
@@ -59,7 +60,7 @@ def create_team_invite(actor: User, team_id: int):
 @token_required
 def withdraw_team_invite(actor: User, team_id: int, invite_id: int):
     """Captain: withdraw an invite link (it stops working at once; withdrawing twice is fine)."""
-    invite = accounts.revoke_invite(db.session, actor=actor, team=accounts.get_team(db.session, team_id),
+    invite = accounts.revoke_invite(db.session, actor=actor, team=accounts.visible_team(db.session, actor, team_id),
                                     invite_id=invite_id)
     db.session.commit()
     return invite_json(invite)

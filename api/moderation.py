@@ -246,7 +246,7 @@ def remove_held_word(actor: User, word_id: int):
 def alert_json(alert: IntegrityAlert, names: Names, involved: bool) -> dict:
     return {"id": alert.id, "kind": alert.kind, "approvals": alert.approvals, "created_at": isoformat(alert.created_at),
             "reviewer": names(alert.reviewer), "claimant": names(alert.claimant),
-            "teams": [team.name for team in (alert.team_a, alert.team_b) if team is not None],
+            "teams": [names.team(team) for team in (alert.team_a, alert.team_b) if team is not None],
             "claim_ids": [link.claim_id for link in alert.claims], "involved": involved,
             "reviewed_at": isoformat(alert.reviewed_at)}
 

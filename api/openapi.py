@@ -550,13 +550,17 @@ def core_operations(categories: list[str]) -> list[Operation]:
                                 "Entries per page."),
                           query("offset", {"type": "integer", "minimum": 0, "maximum": 2**31 - 1, "default": 0},
                                 "Entries to skip.")),
-                  errors=(422,)),
+                  optional_token=True, errors=(422,),
+                  description="`team_id` of a private school class: 422 as for no team, except to its teacher "
+                              "and admins (with a token)."),
         Operation("get", "/leaderboards/{board}/around/{member_id}", "A member's standing and neighbours",
                   "leaderboards", ref("Standing"),
                   params=(BOARD, path_id("member_id", "participant's or team"), WINDOW, TEAM_FILTER,
                           query("span", {"type": "integer", "minimum": 0, "maximum": 10, "default": 2},
                                 "Places above and below.")),
-                  errors=(422,)),
+                  optional_token=True, errors=(422,),
+                  description="`team_id` of a private school class: 422 as for no team, except to its teacher "
+                              "and admins (with a token)."),
         # teams
         Operation("get", "/teams", "Teams by name", "teams", ref("TeamPage"),
                   params=(query("name", {"type": "string", "maxLength": 60}, "Only teams whose name contains this."),
@@ -566,7 +570,10 @@ def core_operations(categories: list[str]) -> list[Operation]:
         Operation("post", "/teams", "Start a team (you are its captain)", "teams", ref("NewTeam"), 201,
                   scope="write", body=body({"name": text_in(60, 2)}, closed=False), errors=(403, 409, 422),
                   description="Answers with the team and its join code. A taken name: 409."),
-        Operation("get", "/teams/{team_id}", "A team's public page", "teams", ref("Team"), params=(team_id,)),
+        Operation("get", "/teams/{team_id}", "A team's public page", "teams", ref("Team"), params=(team_id,),
+                  optional_token=True,
+                  description="A private school class's team is 404, as a team that does not exist, except to "
+                              "its teacher and admins (with a token)."),
         Operation("get", "/teams/{team_id}/members", "A team's members", "teams", ref("TeamMembers"),
                   optional_token=True, params=(team_id, *page_params()), errors=(422,),
                   description="Members see everyone; others only the public members (the rest are counted in "
@@ -654,7 +661,9 @@ def core_operations(categories: list[str]) -> list[Operation]:
                   errors=(422,)),
         Operation("get", "/people/{user_id}/badges", "A person's earned badges", "badges", ref("EarnedBadgePage"),
                   optional_token=True, params=(path_id("user_id", "person"), *page_params()), errors=(422,),
-                  description="Each with its Open Badges 3.0 credential. A child's: 404 outside their class."),
+                  description="Each with its Open Badges 3.0 credential. 404 where the person's profile page is: "
+                              "a child's outside their class, a profile a moderator hid (but to its owner and "
+                              "organisers)."),
         # this document
         Operation("get", "/openapi.json", "This OpenAPI document", "meta", ref("OpenAPI")),
     ]

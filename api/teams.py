@@ -81,7 +81,7 @@ def team_members(team_id: int):
 @token_required
 def leave_team(actor: User, team_id: int):
     """Leave a team (a captain hands over first; the last member closes it)."""
-    team = accounts.get_team(db.session, team_id)
+    team = accounts.visible_team(db.session, actor, team_id)
     accounts.leave_team(db.session, actor=actor, team=team)
     db.session.commit()
     return {"team_id": team.id, "member": False, "closed": team.closed_at is not None}
@@ -93,7 +93,8 @@ def regenerate_join_code(actor: User, team_id: int):
     """Captain: a new join code (the old one stops at once); optional {"expires_in_days": 1|7|30}."""
     values = read_fields(json_body(optional=True), {"expires_in_days": one_of(*CODE_LIFETIMES)})
     days = values["expires_in_days"]
-    team = accounts.regenerate_join_code(db.session, actor=actor, team=accounts.get_team(db.session, team_id),
+    team = accounts.regenerate_join_code(db.session, actor=actor,
+                                         team=accounts.visible_team(db.session, actor, team_id),
                                          expires_at=utcnow() + timedelta(days=days) if days else None)
     db.session.commit()
     return join_code_json(team)
@@ -104,7 +105,7 @@ def regenerate_join_code(actor: User, team_id: int):
 def set_team_size(actor: User, team_id: int):
     """Captain: the team's own member limit {"max_size"} (null: the site's limit)."""
     values = read_fields(json_body(), {"max_size": whole_number})
-    team = accounts.set_max_size(db.session, actor=actor, team=accounts.get_team(db.session, team_id),
+    team = accounts.set_max_size(db.session, actor=actor, team=accounts.visible_team(db.session, actor, team_id),
                                  max_size=values["max_size"])
     db.session.commit()
     return team_json(team.id)
@@ -114,7 +115,7 @@ def set_team_size(actor: User, team_id: int):
 @token_required
 def remove_team_member(actor: User, team_id: int, user_id: int):
     """Captain: remove a member (never the captain)."""
-    team = accounts.get_team(db.session, team_id)
+    team = accounts.visible_team(db.session, actor, team_id)
     accounts.remove_member(db.session, actor=actor, team=team, user_id=user_id)
     db.session.commit()
     return team_json(team.id)
@@ -125,7 +126,7 @@ def remove_team_member(actor: User, team_id: int, user_id: int):
 def hand_over_captaincy(actor: User, team_id: int):
     """Captain: hand the captaincy to another member {"new_captain_id"} (not a child)."""
     values = read_fields(json_body(), {"new_captain_id": identifier}, required=("new_captain_id",))
-    team = accounts.hand_over_captaincy(db.session, actor=actor, team=accounts.get_team(db.session, team_id),
+    team = accounts.hand_over_captaincy(db.session, actor=actor, team=accounts.visible_team(db.session, actor, team_id),
                                         new_captain_id=values["new_captain_id"])
     db.session.commit()
     return team_json(team.id)
@@ -136,7 +137,7 @@ def hand_over_captaincy(actor: User, team_id: int):
 def team_join_requests(actor: User, team_id: int):
     """Captain: the join requests waiting for a decision, with who asked."""
     args = read_args(**page_args())
-    pending = accounts.pending_requests(db.session, actor=actor, team=accounts.get_team(db.session, team_id))
+    pending = accounts.pending_requests(db.session, actor=actor, team=accounts.visible_team(db.session, actor, team_id))
     return paginated_list(pending, lambda r: {**request_json(r), "user": {"id": r.user_id,
                                                                           "name": r.user.display_name}}, args)
 
@@ -145,7 +146,7 @@ def team_join_requests(actor: User, team_id: int):
 @token_required
 def request_to_join_team(actor: User, team_id: int):
     """Ask the captain to let you in (no join code needed); answers with the pending request."""
-    found = accounts.request_to_join(db.session, actor=actor, team=accounts.get_team(db.session, team_id))
+    found = accounts.request_to_join(db.session, actor=actor, team=accounts.visible_team(db.session, actor, team_id))
     db.session.commit()
     return created(request_json(found), url_for("api.team", team_id=team_id))
 
@@ -154,7 +155,7 @@ def request_to_join_team(actor: User, team_id: int):
 @token_required
 def decide_join_request(actor: User, team_id: int, request_id: int, decision: str):
     """Captain: approve (they join, if there is room) or decline a join request."""
-    found = accounts.decide_request(db.session, actor=actor, team=accounts.get_team(db.session, team_id),
+    found = accounts.decide_request(db.session, actor=actor, team=accounts.visible_team(db.session, actor, team_id),
                                     request_id=request_id, approve=decision == "approve")
     db.session.commit()
     return request_json(found)

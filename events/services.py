@@ -413,7 +413,11 @@ def _check_may_register(session: Session, *, actor: User, event: Event, team_id:
 
 def _register_team(session: Session, *, actor: User, event: Event, team_id: int | None,
                    organiser: bool) -> EventEntry:
+    from accounts.services import is_private_class, may_see_private_team
+
     team = session.get(Team, team_id) if team_id else None
+    if team is not None and is_private_class(session, team.id) and not may_see_private_team(session, actor, team):
+        team = None  # a private class is entered by its teacher alone; to others it is not there
     if team is None:
         raise ValidationFailed({"team_id": ["Choose a team to register."]})
     if session.scalar(select(EventEntry.id).where(EventEntry.event_id == event.id, EventEntry.team_id == team.id)):
@@ -432,7 +436,9 @@ def _register_team(session: Session, *, actor: User, event: Event, team_id: int 
 def _register_person(session: Session, *, actor: User, event: Event, user_id: int | None,
                      organiser: bool) -> EventEntry:
     user_id = user_id or actor.id
-    if session.get(User, user_id) is None:
+    person = session.get(User, user_id)
+    if person is None or (person.is_child and person.id != actor.id and not is_teacher_of(session, actor, person.id)):
+        # A pupil is entered by themself or their teacher; to other organisers they are not there.
         raise ValidationFailed({"user_id": ["There is no such person."]})
     if session.scalar(select(EventEntry.id).where(EventEntry.event_id == event.id, EventEntry.user_id == user_id)):
         raise AlreadyRegistered(event.id, None)

@@ -4,10 +4,11 @@ the /moderate page and in the API. A child is named only to people who may see t
 left out where its claim is hidden from the moderator (only their teacher sees it)."""
 from __future__ import annotations
 
-from accounts.models import User
+from accounts.models import Team, User
+from accounts.services import private_team_ids_hidden_from
 from childsafe import services as childsafe
 from childsafe.policy import children_known_to
-from childsafe.views import CHILD_STAND_IN
+from childsafe.views import CHILD_STAND_IN, CLASS_STAND_IN
 from extensions import db
 from moderation import services as moderation
 from moderation.models import Kind
@@ -18,15 +19,25 @@ HIDDEN_NOTES = "({count} flagger's note(s) not shown: they may quote a pupil)"
 
 
 class Names:
-    """Display names as this viewer may see them: a child only to their teacher and class."""
+    """Display names as this viewer may see them: a child only to their teacher and class; a
+    private class team ("a school class") only to its class, its teacher and admins."""
 
     def __init__(self, viewer: User):
+        self.viewer = viewer
         self.known = children_known_to(db.session, viewer)
+        self._unseen_teams: set[int] | None = None
 
     def __call__(self, person: User | None) -> str | None:
         if person is None:
             return None
         return person.display_name if not person.is_child or person.id in self.known else CHILD_STAND_IN
+
+    def team(self, team: Team | None) -> str | None:
+        if team is None:
+            return None
+        if self._unseen_teams is None:  # one query, on the first team named
+            self._unseen_teams = private_team_ids_hidden_from(db.session, self.viewer)
+        return CLASS_STAND_IN if team.id in self._unseen_teams else team.name
 
 
 def _pupil_hidden(item: moderation.Item, viewer: User, names: Names) -> bool:

@@ -44,7 +44,10 @@ def _shared_services() -> list[str]:
     for raw in named:
         if raw.startswith(("postgres", "redis")):
             url = make_url(raw.replace("postgresql+psycopg://", "postgresql://"))
-            found.append(f"{url.drivername}://{url.host or 'localhost'}:{url.port or ''}/{url.database or '0'}")
+            host = "127.0.0.1" if url.host in (None, "", "localhost") else url.host
+            port = url.port or (6379 if url.drivername.startswith("redis") else 5432)
+            scheme = "redis" if url.drivername.startswith("redis") else "postgresql"
+            found.append(f"{scheme}://{host}:{port}/{url.database or '0'}")
     return sorted(set(found))
 
 
