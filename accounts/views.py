@@ -19,7 +19,7 @@ from accounts.forms import DeleteAccountForm
 from accounts.models import JoinRequestStatus, Team, TeamJoinRequest, User
 from accounts.teampage import load_team_page
 from childsafe.policy import ChildRefused, refuse_public
-from errors import DomainError, NotFound, ValidationFailed
+from errors import DomainError, ValidationFailed
 from extensions import db
 from timeutil import utcnow
 from web import add_rule_errors, apply_errors, flash_form_errors, is_safe_next
@@ -243,12 +243,9 @@ def _expiry(days: str | None):
 
 
 def _team_or_404(team_id: int) -> Team:
-    """The team, or 404 (as for a team that does not exist) for a private class team the
-    person may not see."""
-    try:
-        return services.visible_team(db.session, current_user, team_id)
-    except NotFound:
-        abort(404)
+    """The team; NotFound (the 404 page, from web.py's handler) for one that does not exist
+    and for a private class team the person may not see."""
+    return services.visible_team(db.session, current_user, team_id)
 
 
 def _back_to(team: Team):

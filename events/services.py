@@ -413,11 +413,12 @@ def _check_may_register(session: Session, *, actor: User, event: Event, team_id:
 
 def _register_team(session: Session, *, actor: User, event: Event, team_id: int | None,
                    organiser: bool) -> EventEntry:
-    from accounts.services import is_private_class, may_see_private_team
+    from accounts.services import visible_team
 
-    team = session.get(Team, team_id) if team_id else None
-    if team is not None and is_private_class(session, team.id) and not may_see_private_team(session, actor, team):
-        team = None  # a private class is entered by its teacher alone; to others it is not there
+    try:  # a private class is entered by its teacher alone; to others it is not there
+        team = visible_team(session, actor, team_id) if team_id else None
+    except NotFound:
+        team = None
     if team is None:
         raise ValidationFailed({"team_id": ["Choose a team to register."]})
     if session.scalar(select(EventEntry.id).where(EventEntry.event_id == event.id, EventEntry.team_id == team.id)):

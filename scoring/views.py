@@ -14,6 +14,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from accounts.models import Team, TeamMembership
+from accounts.services import visible_team
 from campaigns.models import Campaign
 from childsafe.policy import refuse_public
 from extensions import db
@@ -158,7 +159,7 @@ def _detail(window: Window, chosen: dict, common: dict):
         abort(404)
     team = campaign = None
     if chosen["team_id"]:
-        team = _visible_team_or_404(chosen["team_id"])
+        team = visible_team(db.session, current_user, _raw_id(chosen["team_id"]))  # NotFound: the 404 page
         if board != "participants" or chosen["campaign_id"]:
             abort(404)
     if chosen["campaign_id"]:
@@ -184,19 +185,14 @@ def _detail(window: Window, chosen: dict, common: dict):
     return render_template("scoring/leaderboards.html", sections=[], detail=detail, **common)
 
 
-def _visible_team_or_404(raw: str) -> Team:
-    """The team, 404 as on its page for one that does not exist or is a private class's."""
-    from accounts.services import visible_team
-    from errors import NotFound
-
-    try:
-        return visible_team(db.session, current_user, int(raw) if raw.isdigit() and int(raw) <= 2**31 - 1 else 0)
-    except NotFound:
-        abort(404)
+def _raw_id(raw: str) -> int:
+    """An id from the query string; 0 (no row's id) for anything that is not one."""
+    return int(raw) if raw.isdigit() and int(raw) <= 2**31 - 1 else 0
 
 
 def _get_or_404(model, raw: str):
-    found = db.session.get(model, int(raw)) if raw.isdigit() and 0 < int(raw) <= 2**31 - 1 else None
+    row_id = _raw_id(raw)
+    found = db.session.get(model, row_id) if row_id else None
     if found is None:
         abort(404)
     return found
